@@ -1,0 +1,64 @@
+# Canal — the README's commands. Everything a fresh machine needs happens here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+STAMP := $(VENV)/.installed
+MO := marketplace/translations/zh_CN/LC_MESSAGES/messages.mo
+PO := marketplace/translations/zh_CN/LC_MESSAGES/messages.po
+
+.PHONY: run test test-unit test-integration test-browser bench lint translations extract-messages chromium clean-db help
+
+help:
+	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:5000"
+	@echo "make test   - the whole test suite (SQLite; PostgreSQL when DATABASE_URL is set)"
+	@echo "make bench  - benchmarks (prints BENCH lines)"
+	@echo "make lint   - ruff"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d marketplace/translations -D messages -l zh_CN 2>&1 | grep -v '^compiling' || true
+
+translations: $(MO)
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_CN --no-fuzzy-matching --ignore-obsolete
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Chromium from Debian (needed by the browser tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+run: $(STAMP) translations
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) serve --host 127.0.0.1 --port 5000
+
+test: $(STAMP) translations chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) translations
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) translations
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test-browser: $(STAMP) translations chromium
+	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+bench: $(STAMP) translations
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check marketplace tests bench
+
+clean-db:
+	rm -f instance/canal.db instance/canal.db-wal instance/canal.db-shm

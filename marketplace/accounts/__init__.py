@@ -1,0 +1,1 @@
+"""Accounts: people who sign in (brand members, creators, platform staff)."""

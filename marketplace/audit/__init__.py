@@ -1,0 +1,1 @@
+"""Audit log of staff (and other sensitive) actions."""

@@ -1,0 +1,149 @@
+"""Authorization, decided in one place: may this user do this to this object?
+
+Every view asks ``can()`` / ``require()``; templates ask ``can()`` to decide what to show. Enterprise
+permissions depend on the user's membership *in the enterprise the object belongs to* (not on the context
+they are browsing in), so a member of one enterprise never reaches another's objects. Staff permissions
+depend on the staff role. Design.md §3 is the source of these tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, g, session as flask_session
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.db import get_session
+from marketplace.enterprises.models import Enterprise, Membership
+
+# Enterprise roles -> permissions (design.md §3).
+_VIEW = {"enterprise.view", "enterprise.members.view"}
+ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset(_VIEW),
+    "finance": frozenset(_VIEW | {"enterprise.finance", "enterprise.licence.view"}),
+    "manager": frozenset(_VIEW | {"enterprise.orders", "enterprise.licence.view"}),
+    "owner": frozenset(
+        _VIEW
+        | {
+            "enterprise.edit",
+            "enterprise.members.manage",
+            "enterprise.licence.view",
+            "enterprise.orders",
+            "enterprise.finance",
+        }
+    ),
+}
+
+# Staff roles -> permissions. Admin manages users and configuration and may see everything staff see.
+STAFF_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "reviewer": frozenset({"staff.console", "staff.verification", "enterprise.licence.view"}),
+    "finance": frozenset({"staff.console", "staff.audit"}),
+    "admin": frozenset(
+        {"staff.console", "staff.verification", "staff.audit", "staff.users", "enterprise.licence.view"}
+    ),
+}
+
+ROLE_ORDER = ("owner", "manager", "finance", "viewer")
+
+
+def membership_of(user: User, enterprise_id: int) -> Membership | None:
+    """The user's membership in an enterprise (memoised per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    cache: dict[tuple[int, int], Membership | None] = g.setdefault("_memberships", {})
+    key = (user.id, enterprise_id)
+    if key not in cache:
+        cache[key] = get_session().scalar(
+            select(Membership).where(Membership.user_id == user.id, Membership.enterprise_id == enterprise_id)
+        )
+    return cache[key]
+
+
+def _enterprise_id(obj: object) -> int | None:
+    if isinstance(obj, Enterprise):
+        return obj.id
+    return getattr(obj, "enterprise_id", None)
+
+
+def can(user: User | None, permission: str, obj: object = None) -> bool:
+    """May ``user`` exercise ``permission`` on ``obj``?"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.staff_role and permission in STAFF_ROLE_PERMISSIONS.get(user.staff_role, ()):
+        return True
+    if permission.startswith("enterprise."):
+        enterprise_id = _enterprise_id(obj)
+        if enterprise_id is None:
+            return False
+        membership = membership_of(user, enterprise_id)
+        return membership is not None and permission in ENTERPRISE_ROLE_PERMISSIONS[membership.role]
+    return False
+
+
+def require(permission: str, obj: object = None) -> None:
+    """Abort with 403 unless the current user may exercise ``permission`` on ``obj``."""
+    if not can(current_user, permission, obj):
+        abort(403)
+
+
+def require_staff(permission: str) -> None:
+    require(permission)
+
+
+# --- acting context ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the user is acting as: one enterprise (with a role), their creator self, or staff."""
+
+    kind: str  # "enterprise" | "creator" | "staff" | "none"
+    enterprise: Enterprise | None = None
+    role: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"enterprise:{self.enterprise.id}" if self.enterprise else self.kind
+
+
+def available_contexts(user: User) -> list[Context]:
+    """Every context the user can switch to, in navigation order."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    from marketplace.creators.services import creator_for_user
+
+    db = get_session()
+    rows = db.execute(
+        select(Membership, Enterprise)
+        .join(Enterprise, Enterprise.id == Membership.enterprise_id)
+        .where(Membership.user_id == user.id)
+        .order_by(Enterprise.display_name, Enterprise.id)
+    ).all()
+    contexts = [Context("enterprise", enterprise, membership.role) for membership, enterprise in rows]
+    if creator_for_user(db, user) is not None:
+        contexts.append(Context("creator"))
+    if user.staff_role:
+        contexts.append(Context("staff", role=user.staff_role))
+    return contexts
+
+
+def current_context() -> Context:
+    """The context chosen in the session, or the first available one (memoised per request)."""
+    if "_context" in g:
+        return g._context
+    contexts = available_contexts(current_user) if current_user.is_authenticated else []
+    chosen = flask_session.get("context")
+    context = next((c for c in contexts if c.key == chosen), contexts[0] if contexts else Context("none"))
+    g._context = context
+    return context
+
+
+def set_context(key: str) -> bool:
+    """Switch the acting context; return False when the user has no such context."""
+    if any(c.key == key for c in available_contexts(current_user)):
+        flask_session["context"] = key
+        g.pop("_context", None)
+        return True
+    return False

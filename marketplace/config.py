@@ -1,0 +1,152 @@
+"""Configuration from the environment, validated at start.
+
+Every key is listed in ``.env.example``. ``load_config()`` fails fast (``ConfigError``) on a bad value and
+refuses to run in production without the secrets production needs; tests pass their own mapping.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "test")
+LOCALES = ("en", "zh_CN")
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing or malformed."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected a boolean, got {value!r}")
+
+
+def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A development secret kept in the instance folder (never in the repository)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping from ``env`` (default: the process environment)."""
+    e = dict(os.environ if env is None else env)
+    canal_env = e.get("CANAL_ENV", "development")
+    if canal_env not in ENVIRONMENTS:
+        raise ConfigError(f"CANAL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {canal_env!r}")
+    production = canal_env == "production"
+
+    secret_key = e.get("SECRET_KEY", "")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production")
+        secret_key = _instance_secret(instance_path)
+    elif production and len(secret_key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+    database_url = e.get("DATABASE_URL", "")
+    if not database_url:
+        if production:
+            raise ConfigError("DATABASE_URL must be set in production")
+        database_url = f"sqlite:///{instance_path / 'canal.db'}"
+    if not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    default_locale = e.get("CANAL_DEFAULT_LOCALE", "en")
+    if default_locale not in LOCALES:
+        raise ConfigError(f"CANAL_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}")
+
+    mail_backend = e.get("MAIL_BACKEND", "smtp" if e.get("SMTP_HOST") else "console")
+    if mail_backend not in ("console", "smtp"):
+        raise ConfigError("MAIL_BACKEND must be 'console' or 'smtp'")
+    if mail_backend == "smtp" and not e.get("SMTP_HOST"):
+        raise ConfigError("MAIL_BACKEND=smtp needs SMTP_HOST")
+
+    redis_url = e.get("REDIS_URL", "")
+    upload_dir = Path(e.get("UPLOAD_DIR") or instance_path / "uploads")
+
+    cookie_secure = _bool(e.get("SESSION_COOKIE_SECURE"), production)
+
+    return {
+        "CANAL_ENV": canal_env,
+        "TESTING": canal_env == "test",
+        "DEBUG": False,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "SQL_ECHO": _bool(e.get("SQL_ECHO"), False),
+        "PUBLIC_URL": e.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Sessions and cookies: HttpOnly and SameSite always; Secure in production (plain-http dev opt-in).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": cookie_secure,
+        "SESSION_COOKIE_NAME": "canal_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
+        "REMEMBER_COOKIE_DURATION": _int("REMEMBER_DAYS", e.get("REMEMBER_DAYS"), 30, 1) * 86400,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "WTF_CSRF_ENABLED": _bool(e.get("WTF_CSRF_ENABLED"), True),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", e.get("MAX_UPLOAD_MB"), 64, 1) * 1024 * 1024,
+        "LICENCE_MAX_BYTES": _int("LICENCE_MAX_MB", e.get("LICENCE_MAX_MB"), 5, 1) * 1024 * 1024,
+        "UPLOAD_DIR": str(upload_dir),
+        # Internationalisation.
+        "BABEL_DEFAULT_LOCALE": default_locale,
+        "BABEL_DEFAULT_TIMEZONE": e.get("CANAL_DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        # Mail.
+        "MAIL_BACKEND": mail_backend,
+        "MAIL_FROM": e.get("MAIL_FROM", "Canal <no-reply@canal.localhost>"),
+        "SMTP_HOST": e.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", e.get("SMTP_PORT"), 587, 1),
+        "SMTP_USERNAME": e.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": e.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(e.get("SMTP_STARTTLS"), True),
+        # Tokens.
+        "EMAIL_VERIFY_HOURS": _int("EMAIL_VERIFY_HOURS", e.get("EMAIL_VERIFY_HOURS"), 48, 1),
+        "PASSWORD_RESET_MINUTES": _int("PASSWORD_RESET_MINUTES", e.get("PASSWORD_RESET_MINUTES"), 60, 1),
+        "INVITE_DAYS": _int("INVITE_DAYS", e.get("INVITE_DAYS"), 7, 1),
+        # Rate limiting: in memory by default, Redis when REDIS_URL is set.
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": _bool(e.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "canal-rl",
+        "LOGIN_RATE_LIMIT": e.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_IP_RATE_LIMIT": e.get("LOGIN_IP_RATE_LIMIT", "60 per minute"),
+        "RESET_RATE_LIMIT": e.get("RESET_RATE_LIMIT", "5 per hour"),
+        "SIGNUP_RATE_LIMIT": e.get("SIGNUP_RATE_LIMIT", "20 per hour"),
+        # Background jobs.
+        "JOBS_INTERVAL_SECONDS": _int("JOBS_INTERVAL_SECONDS", e.get("JOBS_INTERVAL_SECONDS"), 10, 1),
+        "JOBS_IN_PROCESS": _bool(e.get("JOBS_IN_PROCESS"), not production),
+        # Stripe (used by the money core; the site works without it).
+        "STRIPE_SECRET_KEY": e.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": e.get("STRIPE_WEBHOOK_SECRET", ""),
+        "DEMO_PASSWORD": e.get("DEMO_PASSWORD", "canal-demo-2026"),
+    }

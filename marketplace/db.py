@@ -1,0 +1,119 @@
+"""Database plumbing: declarative base, engine and session per app, session per request.
+
+Invariants: every constraint has a deterministic name (``NAMING_CONVENTION``) so migrations can address it;
+datetimes are stored in UTC and always come back timezone-aware; on SQLite, foreign keys are enforced, the
+journal is WAL and transactions are real (``BEGIN`` is emitted by SQLAlchemy, so savepoints work).
+Services flush; the request (or the CLI command / job runner) commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use marketplace.db.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy control transactions (pysqlite's implicit BEGIN breaks SAVEPOINT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create the engine for ``url`` with the backend-specific settings Canal relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """The engine and session factory of one app (``app.extensions['canal_db']``)."""
+
+    def __init__(self, engine: Engine, session_factory: sessionmaker[Session]):
+        self.engine = engine
+        self.session_factory = session_factory
+
+    @classmethod
+    def from_url(cls, url: str, echo: bool = False) -> Database:
+        engine = make_engine(url, echo)
+        return cls(engine, sessionmaker(bind=engine, expire_on_commit=False))
+
+
+def init_app(app: Flask) -> None:
+    if "canal_db" not in app.extensions:
+        app.extensions["canal_db"] = Database.from_url(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["canal_db"]
+
+
+def get_session() -> Session:
+    """The session of the current request / app context (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = database().session_factory()
+    return g.db_session

@@ -1,0 +1,1 @@
+"""Enterprise accounts: brands, their verification, members and roles."""

@@ -1,0 +1,1 @@
+"""Stored uploads (business licences now; avatars, drafts and attachments later)."""

@@ -1,0 +1,11 @@
+"""Import every domain's models so ``Base.metadata`` is complete (Alembic, drift test, test fixtures)."""
+
+from marketplace.accounts.models import User, UserToken  # noqa: F401
+from marketplace.audit.models import AuditEntry  # noqa: F401
+from marketplace.creators.models import Creator  # noqa: F401
+from marketplace.db import Base
+from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent  # noqa: F401
+from marketplace.files.models import StoredFile  # noqa: F401
+from marketplace.mail.models import OutboxEmail  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,138 @@
+"""Demo data for the embedded site (``flask seed-demo``; idempotent; refused in production).
+
+Later issues extend ``seed_demo`` with their own capability's data.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import click
+from flask import Flask
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+from stdnum.cn import uscc as uscc_std
+
+from marketplace.accounts.models import User
+from marketplace.accounts.services import create_user
+from marketplace.creators.services import become_creator
+from marketplace.db import database
+from marketplace.enterprises import services as enterprise_services
+from marketplace.enterprises.models import Enterprise, Membership
+from marketplace.files.services import store_bytes
+from marketplace.staff.services import create_staff
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    what: str
+
+
+LOGINS = [
+    DemoLogin("owner@lumen.demo", "brand owner, Lumen Cosmetics (verified); also a creator"),
+    DemoLogin("manager@lumen.demo", "brand manager, Lumen Cosmetics"),
+    DemoLogin("finance@lumen.demo", "brand finance, Lumen Cosmetics"),
+    DemoLogin("viewer@lumen.demo", "brand viewer, Lumen Cosmetics"),
+    DemoLogin("owner@harbor.demo", "brand owner, Harbor Coffee (pending verification)"),
+    DemoLogin("owner@nimbus.demo", "brand owner, Nimbus Sports (rejected, to correct)"),
+    DemoLogin("mia@creators.demo", "creator (beauty)"),
+    DemoLogin("leo@creators.demo", "creator (food)"),
+    DemoLogin("reviewer@canal.demo", "staff: reviewer"),
+    DemoLogin("finance@canal.demo", "staff: finance"),
+    DemoLogin("admin@canal.demo", "staff: admin"),
+]
+
+
+def make_uscc(prefix17: str) -> str:
+    """A USCC with a correct GB 32100-2015 check digit for its first 17 characters."""
+    return prefix17 + uscc_std.calc_check_digit(prefix17)
+
+
+def licence_png(title: str, uscc: str) -> bytes:
+    image = Image.new("RGB", (900, 640), (250, 246, 236))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, 880, 620), outline=(160, 40, 40), width=6)
+    draw.text((60, 60), "BUSINESS LICENCE (DEMO)", fill=(160, 40, 40))
+    draw.text((60, 140), f"Name: {title}", fill=(30, 30, 30))
+    draw.text((60, 200), f"USCC: {uscc}", fill=(30, 30, 30))
+    draw.text((60, 260), "Issued for Canal's demo data. Not a real document.", fill=(90, 90, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _enterprise(session, owner: User, legal_name: str, display: str, prefix17: str) -> Enterprise:
+    uscc = make_uscc(prefix17)
+    details = enterprise_services.EnterpriseDetails(
+        legal_name=legal_name, display_name=display, uscc=uscc, contact_name=owner.display_name,
+        contact_phone="+86 21 5555 0100", contact_email=owner.email, invoice_title=legal_name, tax_number=uscc,
+    )
+    enterprise = enterprise_services.create_enterprise(session, owner, details)
+    stored = store_bytes(session, licence_png(display, uscc), "image/png", "licence.png", owner.id)
+    enterprise.licence_file_id = stored.id
+    session.flush()
+    return enterprise
+
+
+def seed_demo(app: Flask) -> bool:
+    """Create the demo data unless it is there; return True when it was created."""
+    password = app.config["DEMO_PASSWORD"]
+    with app.app_context():
+        session = database(app).session_factory()
+        try:
+            if session.scalar(select(User).where(User.email == "admin@canal.demo")) is not None:
+                return False
+            staff = {role: create_staff(session, email=f"{role}@canal.demo", password=password, role=role,
+                                        display_name=f"Canal {role}") for role in ("reviewer", "finance", "admin")}
+
+            def user(email: str, name: str, kind: str = "brand", locale: str = "en") -> User:
+                return create_user(session, email=email, password=password, display_name=name,
+                                   signup_kind=kind, locale=locale, verified=True)
+
+            owner = user("owner@lumen.demo", "Chen Jing 陈静", locale="zh_CN")
+            lumen = _enterprise(session, owner, "上海流明化妆品有限公司", "Lumen Cosmetics 流明美妆",
+                                "91310115MA1K4DEM3")
+            enterprise_services.submit_for_verification(session, owner, lumen)
+            enterprise_services.approve_enterprise(session, staff["reviewer"], lumen)
+            for email, name, role in (("manager@lumen.demo", "Wang Lei 王磊", "manager"),
+                                      ("finance@lumen.demo", "Li Na 李娜", "finance"),
+                                      ("viewer@lumen.demo", "Zhao Min 赵敏", "viewer")):
+                member = user(email, name)
+                session.add(Membership(enterprise_id=lumen.id, user_id=member.id, role=role))
+            become_creator(session, owner)
+
+            harbor_owner = user("owner@harbor.demo", "Sun Hao 孙浩")
+            harbor = _enterprise(session, harbor_owner, "杭州港湾咖啡有限公司", "Harbor Coffee 港湾咖啡",
+                                 "91330106MA2H7DEM1")
+            enterprise_services.submit_for_verification(session, harbor_owner, harbor)
+
+            nimbus_owner = user("owner@nimbus.demo", "Zhou Yu 周雨")
+            nimbus = _enterprise(session, nimbus_owner, "深圳云朵运动用品有限公司", "Nimbus Sports 云朵运动",
+                                 "91440300MA5N2DEM7")
+            enterprise_services.submit_for_verification(session, nimbus_owner, nimbus)
+            enterprise_services.reject_enterprise(
+                session, staff["reviewer"], nimbus,
+                "The licence photo is cut off at the bottom; upload a complete scan showing the seal.")
+
+            user("mia@creators.demo", "Mia 米娅", kind="creator", locale="zh_CN")
+            user("leo@creators.demo", "Leo 里奥", kind="creator")
+            session.commit()
+            return True
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def print_logins(app: Flask) -> None:
+    password = app.config["DEMO_PASSWORD"]
+    click.echo("")
+    click.echo("Demo logins (password for all: %s)" % password)
+    for login in LOGINS:
+        click.echo(f"  {login.email:24} {login.what}")
+    if app.config["MAIL_BACKEND"] == "console":
+        click.echo(f"Emails sent by the site: {app.config['PUBLIC_URL']}/_dev/mailbox/")
+    click.echo("")

@@ -1,0 +1,1 @@
+"""The staff console: enterprise verification queue, audit log, users (admin)."""

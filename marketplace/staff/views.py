@@ -1,0 +1,203 @@
+"""Staff console: dashboard, enterprise verification queue with licence viewer, audit log, users."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from marketplace import authz
+from marketplace.accounts.models import STAFF_ROLES, User
+from marketplace.audit.models import AuditEntry
+from marketplace.db import get_session
+from marketplace.enterprises import services as enterprise_services
+from marketplace.enterprises.forms import RejectForm
+from marketplace.enterprises.models import VERIFICATION_STATES, Enterprise, Membership, VerificationEvent
+from marketplace.enterprises.states import STATE_LABELS
+from marketplace.enterprises.views import send_licence
+from marketplace.errors import DomainError
+from marketplace.extensions import client_ip
+from marketplace.forms import ActionForm, apply_domain_error
+from marketplace.main.templating import paginate
+from marketplace.staff import services
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+def _load_enterprise(enterprise_id: int) -> Enterprise:
+    enterprise = get_session().get(Enterprise, enterprise_id)
+    if enterprise is None:
+        abort(404)
+    return enterprise
+
+
+@bp.get("/")
+@login_required
+def home():
+    authz.require("staff.console")
+    db = get_session()
+    counts = dict(db.execute(select(Enterprise.verification_state, func.count())
+                             .group_by(Enterprise.verification_state)).all())
+    recent = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all() \
+        if authz.can(current_user, "staff.audit") else []
+    return render_template("staff/home.html", counts=counts, recent=recent, state_labels=STATE_LABELS)
+
+
+@bp.get("/enterprises")
+@login_required
+def enterprises():
+    authz.require("staff.verification")
+    db = get_session()
+    state = request.args.get("state", "pending")
+    q = request.args.get("q", "").strip()
+    query = select(Enterprise)
+    if state in VERIFICATION_STATES:
+        query = query.where(Enterprise.verification_state == state)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Enterprise.legal_name.ilike(like), Enterprise.display_name.ilike(like),
+                                Enterprise.uscc.ilike(like)))
+    # The queue is first come, first served; other lists show the newest first.
+    if state == "pending":
+        query = query.order_by(Enterprise.submitted_at.asc(), Enterprise.id)
+    else:
+        query = query.order_by(Enterprise.updated_at.desc(), Enterprise.id.desc())
+    page = paginate(db, query, per_page=20)
+    counts = dict(db.execute(select(Enterprise.verification_state, func.count())
+                             .group_by(Enterprise.verification_state)).all())
+    return render_template("staff/enterprises.html", page=page, state=state, q=q, counts=counts,
+                           states=VERIFICATION_STATES, state_labels=STATE_LABELS)
+
+
+@bp.get("/enterprises/<int:enterprise_id>")
+@login_required
+def enterprise(enterprise_id: int):
+    authz.require("staff.verification")
+    enterprise = _load_enterprise(enterprise_id)
+    return _render_enterprise(enterprise, RejectForm())
+
+
+def _render_enterprise(enterprise: Enterprise, reject_form: RejectForm, status: int = 200):
+    db = get_session()
+    events = db.scalars(select(VerificationEvent).where(VerificationEvent.enterprise_id == enterprise.id)
+                        .order_by(VerificationEvent.id.desc())).all()
+    members = db.scalars(select(Membership).where(Membership.enterprise_id == enterprise.id)).all()
+    others = db.scalars(select(Enterprise).where(Enterprise.uscc == enterprise.uscc, Enterprise.id != enterprise.id)
+                        ).all()
+    return render_template("staff/enterprise.html", enterprise=enterprise, events=events, members=members,
+                           others=others, reject_form=reject_form, action_form=ActionForm(),
+                           state_labels=STATE_LABELS), status
+
+
+@bp.get("/enterprises/<int:enterprise_id>/licence")
+@login_required
+def enterprise_licence(enterprise_id: int):
+    authz.require("staff.verification")
+    return send_licence(_load_enterprise(enterprise_id))
+
+
+@bp.post("/enterprises/<int:enterprise_id>/approve")
+@login_required
+def approve(enterprise_id: int):
+    authz.require("staff.verification")
+    enterprise = _load_enterprise(enterprise_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    try:
+        enterprise_services.approve_enterprise(db, current_user, enterprise, ip_address=client_ip())
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("staff.enterprise", enterprise_id=enterprise.id)), error.status_code
+    flash(_("%(name)s is verified.", name=enterprise.legal_name), "success")
+    return redirect(url_for("staff.enterprises"))
+
+
+@bp.post("/enterprises/<int:enterprise_id>/reject")
+@login_required
+def reject(enterprise_id: int):
+    authz.require("staff.verification")
+    enterprise = _load_enterprise(enterprise_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            enterprise_services.reject_enterprise(db, current_user, enterprise, form.reason.data,
+                                                  ip_address=client_ip())
+            db.commit()
+        except DomainError as error:
+            db.rollback()
+            if not apply_domain_error(form, error):
+                flash(error.message, "error")
+                return redirect(url_for("staff.enterprise", enterprise_id=enterprise.id)), error.status_code
+        else:
+            flash(_("%(name)s was sent back with your reason.", name=enterprise.legal_name), "success")
+            return redirect(url_for("staff.enterprises"))
+    return _render_enterprise(enterprise, form, 400)
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    authz.require("staff.audit")
+    db = get_session()
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    action = request.args.get("action", "").strip()
+    actor = request.args.get("actor", "").strip()
+    object_type = request.args.get("object_type", "").strip()
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if actor:
+        query = query.join(User, User.id == AuditEntry.actor_id).where(User.email.ilike(f"%{actor}%"))
+    page = paginate(db, query, per_page=30)
+    actions = db.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    object_types = db.scalars(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type)).all()
+    return render_template("staff/audit.html", page=page, action=action, actor=actor, object_type=object_type,
+                           actions=actions, object_types=object_types)
+
+
+@bp.get("/users")
+@login_required
+def users():
+    authz.require("staff.users")
+    db = get_session()
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    query = select(User).order_by(User.id.desc())
+    if q:
+        query = query.where(or_(User.email.ilike(f"%{q}%"), User.display_name.ilike(f"%{q}%")))
+    if role == "staff":
+        query = query.where(User.staff_role.is_not(None))
+    elif role in STAFF_ROLES:
+        query = query.where(User.staff_role == role)
+    page = paginate(db, query, per_page=30)
+    return render_template("staff/users.html", page=page, q=q, role=role, staff_roles=STAFF_ROLES,
+                           action_form=ActionForm())
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required
+def set_active(user_id: int):
+    authz.require("staff.users")
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_user_active(db, current_user, user, active, ip_address=client_ip())
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("staff.users")), error.status_code
+    flash(_("%(email)s was reactivated.", email=user.email) if active
+          else _("%(email)s was deactivated.", email=user.email), "success")
+    return redirect(url_for("staff.users", q=request.args.get("q", "")))
