@@ -99,13 +99,25 @@ def init_app(app: Flask) -> None:
     if "canal_db" not in app.extensions:
         app.extensions["canal_db"] = Database.from_url(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
 
-    @app.teardown_appcontext
-    def _close_session(exc: BaseException | None) -> None:
+    def _close_session(exc: BaseException | None = None) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             if exc is not None:
                 session.rollback()
             session.close()
+
+    @app.teardown_request
+    def _end_request(exc: BaseException | None) -> None:
+        # Request-scoped state lives on g; drop it with the request even when the app context outlives it
+        # (tests push one app context around many requests).
+        _close_session(exc)
+        for key in REQUEST_SCOPED_G_KEYS:
+            g.pop(key, None)
+
+    app.teardown_appcontext(_close_session)
+
+
+REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships")
 
 
 def database(app: Flask | None = None) -> Database:

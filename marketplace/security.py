@@ -10,26 +10,39 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 
-# RFC 9106's second recommended option (64 MiB, 3 passes), suitable for interactive logins.
-_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# RFC 9106's second recommended option (64 MiB, 3 passes), suitable for interactive logins. Tests may lower the
+# cost through ARGON2_MEMORY_KIB / ARGON2_TIME_COST to keep the suite fast; production never does.
+_DEFAULT = (3, 65536)
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+
+
+def _hasher() -> PasswordHasher:
+    from flask import current_app, has_app_context
+
+    params = _DEFAULT
+    if has_app_context() and current_app.config.get("ARGON2_MEMORY_KIB"):
+        params = (current_app.config.get("ARGON2_TIME_COST", 1), current_app.config["ARGON2_MEMORY_KIB"])
+    if params not in _hashers:
+        _hashers[params] = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=4)
+    return _hashers[params]
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn 0..4: "safely unguessable" and up
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
@@ -41,7 +54,7 @@ def burn_verify_time(password: str) -> None:
     """Spend the time of one verification, so unknown emails are not revealed by timing."""
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+        _DUMMY_HASH = _hasher().hash(secrets.token_hex(16))
     verify_password(_DUMMY_HASH, password)
 
 
