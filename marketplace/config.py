@@ -101,6 +101,7 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "DATABASE_URL": database_url,
         "SQL_ECHO": _bool(e.get("SQL_ECHO"), False),
         "PUBLIC_URL": e.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "TRUST_PROXY": _bool(e.get("TRUST_PROXY"), False),
         # Sessions and cookies: HttpOnly and SameSite always; Secure in production (plain-http dev opt-in).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
