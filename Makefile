@@ -55,7 +55,11 @@ test-browser: $(STAMP) translations chromium
 	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 bench: $(STAMP) translations
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then S=""; else S="sudo"; fi; $$S apt-get install -y -qq wrk >/dev/null || { $$S apt-get update -qq && $$S apt-get install -y -qq wrk >/dev/null; }; }
+	$(BIN)/python -m bench $(BENCH)
+
+bench-%: $(STAMP) translations
+	@$(MAKE) --no-print-directory bench BENCH=$*
 
 lint: $(STAMP)
 	$(BIN)/ruff check marketplace tests bench

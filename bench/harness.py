@@ -1,0 +1,124 @@
+"""Benchmark plumbing: serve the app under gunicorn, measure latency with one connection and throughput with
+many (wrk), and print ``BENCH <name> <value> <unit>`` lines.
+
+Absolute numbers drift on shared machines, so every web figure is paired with the same run's ceiling: the
+app's trivial ``/healthz`` page under the same server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def emit(name: str, value: float, unit: str) -> None:
+    shown = f"{value:.3f}" if isinstance(value, float) and abs(value) < 100 else f"{value:.0f}"
+    print(f"BENCH {name} {shown} {unit}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_env(database_url: str, instance: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "CANAL_ENV": "development",
+        "SECRET_KEY": "bench-secret-" + "x" * 32,
+        "DATABASE_URL": database_url,
+        "JOBS_IN_PROCESS": "0",
+        "RATELIMIT_ENABLED": "0",
+        "UPLOAD_DIR": str(instance / "uploads"),
+    })
+    return env
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[str]:
+    """Serve ``app:app`` under gunicorn on a free port; yield the base URL."""
+    port = free_port()
+    instance = Path(tempfile.mkdtemp(prefix="canal-bench-"))
+    cmd = [str(VENV_BIN / "gunicorn"), "--no-control-socket", "-w", str(workers), "--threads", str(threads),
+           "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(database_url, instance))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            time.sleep(0.05)
+        get(base + "/healthz")  # warm
+        yield base
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def get(url: str, cookie: str = "") -> tuple[int, bytes]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Cookie": cookie})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, body
+
+
+def latency(url: str, requests: int = 400, cookie: str = "", warmup: int = 30) -> tuple[float, float]:
+    """p50 and p99 in ms over one keep-alive connection."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    samples = []
+    for i in range(requests + warmup):
+        start = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+        if i >= warmup:
+            samples.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+def throughput(url: str, connections: int = 32, seconds: int = 8, cookie: str = "") -> float:
+    """Requests per second with ``connections`` concurrent connections (wrk), bounded in time."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed (make bench installs it)")
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses under load\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise RuntimeError(f"wrk output not understood:\n{out}")
+    return float(match.group(1))
