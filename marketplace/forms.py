@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired
 
 from marketplace.errors import DomainError
 from marketplace.i18n import LANGUAGES
+
+
+def choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """Select/radio options from (value, label) pairs; labels may be lazy translations."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class ContextForm(FlaskForm):
@@ -17,7 +25,7 @@ class ContextForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(choices=list(LANGUAGES.items()), validators=[DataRequired()])
+    locale = SelectField(choices=choices(LANGUAGES.items()), validators=[DataRequired()])
 
 
 class ActionForm(FlaskForm):

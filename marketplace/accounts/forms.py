@@ -7,13 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from marketplace.forms import choices
 from marketplace.i18n import COMMON_TIMEZONES, LANGUAGES, valid_timezone
 
 
 class SignupForm(FlaskForm):
     kind = RadioField(
         _l("I am"),
-        choices=[("brand", _l("A brand — I want to hire creators")), ("creator", _l("A creator — I want to get orders"))],
+        choices=choices([("brand", _l("A brand — I want to hire creators")),
+                         ("creator", _l("A creator — I want to get orders"))]),
         default="brand",
         validators=[DataRequired()],
     )
@@ -51,21 +53,22 @@ class ChangePasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords don't match."))])
 
 
-def _timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in COMMON_TIMEZONES]
+def _timezone_choices(extra: str | None = None):
+    names = ([extra] if extra and extra not in COMMON_TIMEZONES else []) + list(COMMON_TIMEZONES)
+    return choices((name, name.replace("_", " ")) for name in names)
 
 
 class SettingsForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=80)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()), validators=[DataRequired()])
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()), validators=[DataRequired()])
     timezone = SelectField(_l("Time zone"), choices=_timezone_choices(), validators=[DataRequired()],
                            description=_l("Dates and times are shown in this zone."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         current = self.timezone.data or (kwargs.get("obj").timezone if kwargs.get("obj") else None)
-        if current and current not in dict(self.timezone.choices):
-            self.timezone.choices = [(current, current.replace("_", " ")), *self.timezone.choices]
+        if current and valid_timezone(current):
+            self.timezone.choices = _timezone_choices(current)
 
     def validate_timezone(self, field):
         if not valid_timezone(field.data):

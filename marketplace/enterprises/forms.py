@@ -8,6 +8,8 @@ from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from marketplace.forms import choices
+
 ROLE_LABELS = {
     "owner": _l("Owner"),
     "manager": _l("Manager"),
@@ -43,12 +45,12 @@ class EnterpriseForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLE_LABELS.items()], default="manager",
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()), default="manager",
                        validators=[DataRequired()])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(k, v) for k, v in ROLE_LABELS.items()], validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()), validators=[DataRequired()])
 
 
 class RejectForm(FlaskForm):
