@@ -73,6 +73,10 @@ def can(user: User | None, permission: str, obj: object = None) -> bool:
         return False
     if user.staff_role and permission in STAFF_ROLE_PERMISSIONS.get(user.staff_role, ()):
         return True
+    if permission == "creator.workspace":
+        from marketplace.creators.services import creator_for_user
+
+        return creator_for_user(get_session(), user) is not None
     if permission.startswith("enterprise."):
         enterprise_id = _enterprise_id(obj)
         if enterprise_id is None:

@@ -35,3 +35,9 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for every field that differs, in field order; unchanged fields are left out."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import authz
 from marketplace.creators.services import become_creator, creator_for_user
 from marketplace.db import get_session
 from marketplace.forms import ActionForm
@@ -16,9 +17,8 @@ bp = Blueprint("creators", __name__, url_prefix="/creator")
 @bp.get("/")
 @login_required
 def home():
+    authz.require("creator.workspace")
     creator = creator_for_user(get_session(), current_user)
-    if creator is None:
-        abort(403)
     return render_template("creators/home.html", creator=creator)
 
 
