@@ -27,7 +27,7 @@ $(MO): $(PO) $(STAMP)
 translations: $(MO)
 
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* .venv' -k _l -k lazy_gettext -o marketplace/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_CN --no-fuzzy-matching --ignore-obsolete
 
 chromium:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -70,7 +70,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Write sessions take the write lock up front, so concurrent writers queue (busy_timeout) instead of
+        # failing when a deferred transaction tries to upgrade from reading to writing.
+        immediate = connection.get_execution_options().get("canal_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -83,16 +86,25 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 class Database:
-    """The engine and session factory of one app (``app.extensions['canal_db']``)."""
+    """The engine and session factories of one app (``app.extensions['canal_db']``).
 
-    def __init__(self, engine: Engine, session_factory: sessionmaker[Session]):
+    ``session_factory`` serves reads (GET requests); ``write_session_factory`` serves requests and jobs that
+    write: on SQLite its transactions begin with ``BEGIN IMMEDIATE`` (writes are serialized); on PostgreSQL
+    both are the same and writers rely on row locks.
+    """
+
+    def __init__(self, engine: Engine, session_factory: sessionmaker[Session],
+                 write_session_factory: sessionmaker[Session] | None = None):
         self.engine = engine
         self.session_factory = session_factory
+        self.write_session_factory = write_session_factory or session_factory
 
     @classmethod
     def from_url(cls, url: str, echo: bool = False) -> Database:
         engine = make_engine(url, echo)
-        return cls(engine, sessionmaker(bind=engine, expire_on_commit=False))
+        writer = engine.execution_options(canal_write=True) if engine.dialect.name == "sqlite" else engine
+        return cls(engine, sessionmaker(bind=engine, expire_on_commit=False),
+                   sessionmaker(bind=writer, expire_on_commit=False))
 
 
 def init_app(app: Flask) -> None:
@@ -117,7 +129,9 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
-REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships")
+# Flask-WTF caches the signed CSRF token (and whether this request's token was valid) on g: a token cached
+# from before the session was cleared (login, logout, password reset) would no longer match the session.
+REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships", "csrf_token", "csrf_valid")
 
 
 def database(app: Flask | None = None) -> Database:
@@ -125,7 +139,13 @@ def database(app: Flask | None = None) -> Database:
 
 
 def get_session() -> Session:
-    """The session of the current request / app context (created on first use)."""
+    """The session of the current request / app context (created on first use).
+
+    Requests that may write (anything but GET/HEAD/OPTIONS) and work outside requests (CLI, jobs) get a write
+    session; safe requests get a read session.
+    """
     if "db_session" not in g:
-        g.db_session = database().session_factory()
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        db = database()
+        g.db_session = (db.session_factory if reading else db.write_session_factory)()
     return g.db_session

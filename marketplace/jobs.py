@@ -50,7 +50,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None) -> object:
     """Run one job in its own session and commit what it did."""
     job = REGISTRY[name]
     with app.app_context():
-        session = database(app).session_factory()
+        session = database(app).write_session_factory()
         try:
             result = job.function(session, now or utcnow())
             session.commit()

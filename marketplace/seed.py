@@ -80,7 +80,7 @@ def seed_demo(app: Flask) -> bool:
     """Create the demo data unless it is there; return True when it was created."""
     password = app.config["DEMO_PASSWORD"]
     with app.app_context():
-        session = database(app).session_factory()
+        session = database(app).write_session_factory()
         try:
             if session.scalar(select(User).where(User.email == "admin@canal.demo")) is not None:
                 return False

@@ -122,8 +122,8 @@ def session(app):
     connection = db.engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    original = db.session_factory
-    db.session_factory = factory
+    original = (db.session_factory, db.write_session_factory)
+    db.session_factory = db.write_session_factory = factory
     ctx = app.app_context()
     ctx.push()
     session: Session = factory()
@@ -132,7 +132,7 @@ def session(app):
     finally:
         session.close()
         ctx.pop()
-        db.session_factory = original
+        db.session_factory, db.write_session_factory = original
         if outer.is_active:
             outer.rollback()
         connection.close()

@@ -10,7 +10,9 @@ from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from marketplace import authz
-from marketplace.i18n import LANGUAGES
+from marketplace.enterprises.forms import ROLE_LABELS
+from marketplace.labels import STAFF_ROLE_LABELS
+from marketplace.i18n import LANGUAGES, language_code
 
 
 class Page:
@@ -76,7 +78,9 @@ def init_templating(app: Flask) -> None:
         current_context=authz.current_context,
         available_contexts=lambda: authz.available_contexts(current_user),
         LANGUAGES=LANGUAGES,
-        get_locale=lambda: str(get_locale()),
+        STAFF_ROLE_LABELS=STAFF_ROLE_LABELS,
+        ENTERPRISE_ROLE_LABELS=ROLE_LABELS,
+        get_locale=lambda: language_code(get_locale()),
         url_with_page=url_with_page,
     )
     app.jinja_env.filters["datetime"] = datetime_filter

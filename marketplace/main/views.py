@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from marketplace import authz
@@ -58,5 +59,6 @@ def switch_language():
     if current_user.is_authenticated:
         current_user.locale = form.locale.data
         get_session().commit()
+    refresh()  # say it in the new language
     flash(_("Language changed."), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))

@@ -99,7 +99,7 @@ class LiveDB:
     def __enter__(self):
         self._ctx = self.app.app_context()
         self._ctx.push()
-        self.session = database(self.app).session_factory()
+        self.session = database(self.app).write_session_factory()
         return self.session
 
     def __exit__(self, exc_type, exc, tb):
