@@ -16,7 +16,7 @@ class DomainError(Exception):
     status_code = 400
 
     def __init__(self, message: Any, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)  # may be a lazy translation: rendered when shown, in the reader's language
         self.message = message
         self.field = field
 

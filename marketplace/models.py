@@ -6,6 +6,7 @@ from marketplace.creators.models import Creator  # noqa: F401
 from marketplace.db import Base
 from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent  # noqa: F401
 from marketplace.files.models import StoredFile  # noqa: F401
+from marketplace.ledger.models import LedgerAccount, LedgerTransaction, Posting  # noqa: F401
 from marketplace.mail.models import OutboxEmail  # noqa: F401
 
 metadata = Base.metadata
