@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+
+from marketplace.i18n import CatalogBabel
 
 
 def client_ip() -> str:
@@ -16,5 +17,5 @@ def client_ip() -> str:
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = CatalogBabel()
 limiter = Limiter(key_func=client_ip)

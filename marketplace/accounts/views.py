@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
@@ -51,7 +52,7 @@ def signup():
                 password=form.password.data,
                 display_name=form.display_name.data,
                 signup_kind=form.kind.data,
-                locale=session.get("locale") or str(_current_locale()),
+                locale=session.get("locale") or _current_locale(),
             )
             services.send_verification_email(db, user)
             db.commit()
@@ -66,10 +67,12 @@ def signup():
     return render_template("accounts/signup.html", form=form), 400 if form.errors else 200
 
 
-def _current_locale():
+def _current_locale() -> str:
     from flask_babel import get_locale
 
-    return get_locale() or "en"
+    from marketplace.i18n import language_code
+
+    return language_code(get_locale())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -189,6 +192,7 @@ def settings():
                                  locale=form.locale.data, timezone=form.timezone.data)
         db.commit()
         session["locale"] = form.locale.data
+        refresh()
         flash(_("Settings saved."), "success")
         return redirect(url_for("accounts.settings"))
     return render_template("accounts/settings.html", form=form, password_form=ChangePasswordForm()), (
@@ -208,7 +212,7 @@ def change_password():
             db.rollback()
             apply_domain_error(form, error)
         else:
-            login_user(current_user)  # the session id changed with the password; keep this session
+            login_user(current_user._get_current_object())  # the session id changed with the password; keep this session
             flash(_("Your password was changed. Other devices have been logged out."), "success")
             return redirect(url_for("accounts.settings"))
     return render_template("accounts/password.html", form=form), 400 if form.errors else 200

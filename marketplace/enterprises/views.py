@@ -67,6 +67,7 @@ def create():
     if request.method == "GET":
         form.contact_email.data = current_user.email
         form.contact_name.data = current_user.display_name
+    refused = None
     if current_user.email_verified and form.validate_on_submit():
         db = get_session()
         try:
@@ -80,12 +81,13 @@ def create():
             db.rollback()
             if not apply_domain_error(form, error):
                 flash(error.message, "error")
+                refused = error.status_code
         else:
             session["context"] = f"enterprise:{enterprise.id}"
             flash(_("%(name)s was created. Submit it for verification to start hiring creators.",
                     name=enterprise.display_name), "success")
             return redirect(url_for("enterprises.overview", enterprise_id=enterprise.id))
-    status = 400 if form.errors else 200
+    status = refused or (400 if form.errors else 200)
     return render_template("enterprises/form.html", form=form, enterprise=None), status
 
 
@@ -111,6 +113,7 @@ def edit(enterprise_id: int):
     authz.require("enterprise.edit", enterprise)
     form = EnterpriseForm(obj=enterprise)
     locked = not editable_legal_details(enterprise.verification_state)
+    refused = None
     if form.validate_on_submit():
         db = get_session()
         try:
@@ -122,10 +125,11 @@ def edit(enterprise_id: int):
             db.rollback()
             if not apply_domain_error(form, error):
                 flash(error.message, "error")
+                refused = error.status_code
         else:
             flash(_("Details saved."), "success")
             return redirect(url_for("enterprises.overview", enterprise_id=enterprise.id))
-    status = 400 if form.errors else 200
+    status = refused or (400 if form.errors else 200)
     return render_template("enterprises/form.html", form=form, enterprise=enterprise, locked=locked), status
 
 
@@ -143,7 +147,7 @@ def submit(enterprise_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("enterprises.overview", enterprise_id=enterprise.id)), error.status_code
+        return overview(enterprise.id), error.status_code  # a 4xx is not followed as a redirect
     flash(_("Submitted. Reviewers usually decide within one working day."), "success")
     return redirect(url_for("enterprises.overview", enterprise_id=enterprise.id))
 
@@ -220,7 +224,7 @@ def change_role(enterprise_id: int, membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         flash(_("Choose one of the roles."), "error")
-        return redirect(url_for("enterprises.members", enterprise_id=enterprise.id)), 400
+        return _render_members(enterprise, InviteForm(), 400)
     db = get_session()
     try:
         services.change_member_role(db, current_user, membership, form.role.data)
@@ -228,7 +232,7 @@ def change_role(enterprise_id: int, membership_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("enterprises.members", enterprise_id=enterprise.id)), error.status_code
+        return _render_members(enterprise, InviteForm(), error.status_code)
     flash(_("%(name)s is now %(role)s.", name=membership.user.display_name, role=ROLE_LABELS[form.role.data]), "success")
     return redirect(url_for("enterprises.members", enterprise_id=enterprise.id))
 
@@ -250,7 +254,7 @@ def remove_member(enterprise_id: int, membership_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("enterprises.members", enterprise_id=enterprise.id)), error.status_code
+        return _render_members(enterprise, InviteForm(), error.status_code)
     if leaving:
         session.pop("context", None)
         flash(_("You left %(name)s.", name=enterprise.display_name), "info")

@@ -111,7 +111,7 @@ def approve(enterprise_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("staff.enterprise", enterprise_id=enterprise.id)), error.status_code
+        return _render_enterprise(enterprise, RejectForm(), error.status_code)  # a 4xx is not followed as a redirect
     flash(_("%(name)s is verified.", name=enterprise.legal_name), "success")
     return redirect(url_for("staff.enterprises"))
 
@@ -132,7 +132,7 @@ def reject(enterprise_id: int):
             db.rollback()
             if not apply_domain_error(form, error):
                 flash(error.message, "error")
-                return redirect(url_for("staff.enterprise", enterprise_id=enterprise.id)), error.status_code
+                return _render_enterprise(enterprise, form, error.status_code)
         else:
             flash(_("%(name)s was sent back with your reason.", name=enterprise.legal_name), "success")
             return redirect(url_for("staff.enterprises"))
@@ -197,7 +197,7 @@ def set_active(user_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("staff.users")), error.status_code
+        return users(), error.status_code  # a 4xx is not followed as a redirect
     flash(_("%(email)s was reactivated.", email=user.email) if active
           else _("%(email)s was deactivated.", email=user.email), "success")
     return redirect(url_for("staff.users", q=request.args.get("q", "")))
