@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from marketplace.config import load_config
+    from marketplace.config import check_config, load_config
 
     app = Flask(
         __name__,
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path), env))
     if config:
         app.config.update({k: v for k, v in config.items() if k != "ENV"})
+    check_config(app.config)
 
     register_extensions(app)
     register_blueprints(app)
@@ -81,10 +82,14 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.creators.views import bp as creators_bp
     from marketplace.enterprises.views import bp as enterprises_bp
+    from marketplace.finance.views import bp as finance_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.payments.card_views import bp as card_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.staff.views import bp as staff_bp
 
-    for blueprint in (main_bp, accounts_bp, enterprises_bp, creators_bp, staff_bp):
+    for blueprint in (main_bp, accounts_bp, enterprises_bp, creators_bp, staff_bp, payments_bp, card_bp,
+                      finance_bp):
         app.register_blueprint(blueprint)
     if app.config["CANAL_ENV"] != "production" and app.config["MAIL_BACKEND"] == "console":
         from marketplace.main.devmail import bp as devmail_bp

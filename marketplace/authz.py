@@ -39,9 +39,10 @@ ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # Staff roles -> permissions. Admin manages users and configuration and may see everything staff see.
 STAFF_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset({"staff.console", "staff.verification", "enterprise.licence.view"}),
-    "finance": frozenset({"staff.console", "staff.audit"}),
+    "finance": frozenset({"staff.console", "staff.audit", "finance.view", "finance.manage"}),
     "admin": frozenset(
-        {"staff.console", "staff.verification", "staff.audit", "staff.users", "enterprise.licence.view"}
+        {"staff.console", "staff.verification", "staff.audit", "staff.users", "enterprise.licence.view",
+         "finance.view"}
     ),
 }
 

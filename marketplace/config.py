@@ -42,6 +42,25 @@ def _int(name: str, value: str | None, default: int, minimum: int = 0) -> int:
     return number
 
 
+STRIPE_PAYMENT_METHOD_TYPES = ("card", "alipay", "wechat_pay")
+
+
+def parse_payment_methods(value: str) -> tuple[str, ...]:
+    """Stripe Checkout payment method types: "card" always, then "alipay" / "wechat_pay" when listed."""
+    listed = [item.strip().lower() for item in (value or "").replace(" ", ",").split(",") if item.strip()]
+    unknown = sorted(set(listed) - set(STRIPE_PAYMENT_METHOD_TYPES))
+    if unknown:
+        raise ConfigError(f"STRIPE_PAYMENT_METHODS may list {', '.join(STRIPE_PAYMENT_METHOD_TYPES)}; "
+                          f"unknown: {', '.join(unknown)}")
+    return tuple(method for method in STRIPE_PAYMENT_METHOD_TYPES if method == "card" or method in listed)
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse combinations that must never run (checked after a test's overrides too). :raises ConfigError:"""
+    if config.get("STRIPE_SANDBOX") and config.get("CANAL_ENV") == "production":
+        raise ConfigError("STRIPE_SANDBOX cannot be enabled in production: it fakes card payments")
+
+
 def _instance_secret(instance_path: Path) -> str:
     """A development secret kept in the instance folder (never in the repository)."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -73,10 +92,10 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         if production:
             raise ConfigError("DATABASE_URL must be set in production")
         database_url = f"sqlite:///{instance_path / 'canal.db'}"
-    if not database_url.startswith(("sqlite:", "postgresql")):
-        raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
 
     default_locale = e.get("CANAL_DEFAULT_LOCALE", "en")
     if default_locale not in LOCALES:
@@ -92,6 +111,14 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
     upload_dir = Path(e.get("UPLOAD_DIR") or instance_path / "uploads")
 
     cookie_secure = _bool(e.get("SESSION_COOKIE_SECURE"), production)
+
+    # Stripe: real keys, or (outside production, without keys) the local sandbox `flask serve` starts.
+    stripe_secret_key = e.get("STRIPE_SECRET_KEY", "")
+    stripe_api_base = (e.get("STRIPE_API_BASE") or "https://api.stripe.com").rstrip("/")
+    if not stripe_api_base.startswith(("https://", "http://")):
+        raise ConfigError("STRIPE_API_BASE must be an http(s) URL")
+    stripe_payment_methods = parse_payment_methods(e.get("STRIPE_PAYMENT_METHODS", ""))
+    stripe_sandbox = _bool(e.get("STRIPE_SANDBOX"), canal_env == "development" and not stripe_secret_key)
 
     return {
         "CANAL_ENV": canal_env,
@@ -147,7 +174,14 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "JOBS_INTERVAL_SECONDS": _int("JOBS_INTERVAL_SECONDS", e.get("JOBS_INTERVAL_SECONDS"), 10, 1),
         "JOBS_IN_PROCESS": _bool(e.get("JOBS_IN_PROCESS"), not production),
         # Stripe (used by the money core; the site works without it).
-        "STRIPE_SECRET_KEY": e.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_SECRET_KEY": stripe_secret_key,
         "STRIPE_WEBHOOK_SECRET": e.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": stripe_api_base,
+        "STRIPE_PAYMENT_METHODS": stripe_payment_methods,
+        "STRIPE_SANDBOX": stripe_sandbox,
+        # The platform's bank account shown to brands paying by bank transfer (对公转账).
+        "PLATFORM_BANK_NAME": e.get("PLATFORM_BANK_NAME", "China Merchants Bank, Shanghai Branch (demo)"),
+        "PLATFORM_BANK_ACCOUNT_NAME": e.get("PLATFORM_BANK_ACCOUNT_NAME", "Canal Technology (Shanghai) Co., Ltd."),
+        "PLATFORM_BANK_ACCOUNT_NUMBER": e.get("PLATFORM_BANK_ACCOUNT_NUMBER", "6225 8801 2345 6789"),
         "DEMO_PASSWORD": e.get("DEMO_PASSWORD", "canal-demo-2026"),
     }

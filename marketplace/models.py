@@ -8,5 +8,6 @@ from marketplace.enterprises.models import Enterprise, Invitation, Membership, V
 from marketplace.files.models import StoredFile  # noqa: F401
 from marketplace.ledger.models import LedgerAccount, LedgerTransaction, Posting  # noqa: F401
 from marketplace.mail.models import OutboxEmail  # noqa: F401
+from marketplace.payments.models import CreditLine, StripeEvent, TopUp  # noqa: F401
 
 metadata = Base.metadata

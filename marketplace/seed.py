@@ -21,6 +21,7 @@ from marketplace.db import database
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.files.services import store_bytes
+from marketplace.payments.models import TopUp
 from marketplace.staff.services import create_staff
 
 
@@ -82,44 +83,15 @@ def seed_demo(app: Flask) -> bool:
     with app.app_context():
         session = database(app).write_session_factory()
         try:
-            if session.scalar(select(User).where(User.email == "admin@canal.demo")) is not None:
-                return False
-            staff = {role: create_staff(session, email=f"{role}@canal.demo", password=password, role=role,
-                                        display_name=f"Canal {role}") for role in ("reviewer", "finance", "admin")}
-
-            def user(email: str, name: str, kind: str = "brand", locale: str = "en") -> User:
-                return create_user(session, email=email, password=password, display_name=name,
-                                   signup_kind=kind, locale=locale, verified=True)
-
-            owner = user("owner@lumen.demo", "Chen Jing 陈静", locale="zh_CN")
-            lumen = _enterprise(session, owner, "上海流明化妆品有限公司", "Lumen Cosmetics 流明美妆",
-                                "91310115MA1K4DEM3")
-            enterprise_services.submit_for_verification(session, owner, lumen)
-            enterprise_services.approve_enterprise(session, staff["reviewer"], lumen)
-            for email, name, role in (("manager@lumen.demo", "Wang Lei 王磊", "manager"),
-                                      ("finance@lumen.demo", "Li Na 李娜", "finance"),
-                                      ("viewer@lumen.demo", "Zhao Min 赵敏", "viewer")):
-                member = user(email, name)
-                session.add(Membership(enterprise_id=lumen.id, user_id=member.id, role=role))
-            become_creator(session, owner)
-
-            harbor_owner = user("owner@harbor.demo", "Sun Hao 孙浩")
-            harbor = _enterprise(session, harbor_owner, "杭州港湾咖啡有限公司", "Harbor Coffee 港湾咖啡",
-                                 "91330106MA2H7DEM1")
-            enterprise_services.submit_for_verification(session, harbor_owner, harbor)
-
-            nimbus_owner = user("owner@nimbus.demo", "Zhou Yu 周雨")
-            nimbus = _enterprise(session, nimbus_owner, "深圳云朵运动用品有限公司", "Nimbus Sports 云朵运动",
-                                 "91440300MA5N2DEM7")
-            enterprise_services.submit_for_verification(session, nimbus_owner, nimbus)
-            enterprise_services.reject_enterprise(
-                session, staff["reviewer"], nimbus,
-                "The licence photo is cut off at the bottom; upload a complete scan showing the seal.")
-
-            user("mia@creators.demo", "Mia 米娅", kind="creator", locale="zh_CN")
-            user("leo@creators.demo", "Leo 里奥", kind="creator")
+            created = False
+            if session.scalar(select(User).where(User.email == "admin@canal.demo")) is None:
+                _seed_foundation(session, password)
+                created = True
+            if session.scalar(select(TopUp.id).limit(1)) is None:
+                _seed_money(session)
+                created = True
             session.commit()
-            return True
+            return created
         except Exception:
             session.rollback()
             raise
@@ -127,10 +99,80 @@ def seed_demo(app: Flask) -> bool:
             session.close()
 
 
+def _seed_foundation(session, password: str) -> None:
+    """Accounts, enterprises in each verification state, members of each role, creators, staff."""
+    staff = {role: create_staff(session, email=f"{role}@canal.demo", password=password, role=role,
+                                display_name=f"Canal {role}") for role in ("reviewer", "finance", "admin")}
+
+    def user(email: str, name: str, kind: str = "brand", locale: str = "en") -> User:
+        return create_user(session, email=email, password=password, display_name=name,
+                           signup_kind=kind, locale=locale, verified=True)
+
+    owner = user("owner@lumen.demo", "Chen Jing 陈静", locale="zh_CN")
+    lumen = _enterprise(session, owner, "上海流明化妆品有限公司", "Lumen Cosmetics 流明美妆",
+                        "91310115MA1K4DEM3")
+    enterprise_services.submit_for_verification(session, owner, lumen)
+    enterprise_services.approve_enterprise(session, staff["reviewer"], lumen)
+    for email, name, role in (("manager@lumen.demo", "Wang Lei 王磊", "manager"),
+                              ("finance@lumen.demo", "Li Na 李娜", "finance"),
+                              ("viewer@lumen.demo", "Zhao Min 赵敏", "viewer")):
+        member = user(email, name)
+        session.add(Membership(enterprise_id=lumen.id, user_id=member.id, role=role))
+    become_creator(session, owner)
+
+    harbor_owner = user("owner@harbor.demo", "Sun Hao 孙浩")
+    harbor = _enterprise(session, harbor_owner, "杭州港湾咖啡有限公司", "Harbor Coffee 港湾咖啡",
+                         "91330106MA2H7DEM1")
+    enterprise_services.submit_for_verification(session, harbor_owner, harbor)
+
+    nimbus_owner = user("owner@nimbus.demo", "Zhou Yu 周雨")
+    nimbus = _enterprise(session, nimbus_owner, "深圳云朵运动用品有限公司", "Nimbus Sports 云朵运动",
+                         "91440300MA5N2DEM7")
+    enterprise_services.submit_for_verification(session, nimbus_owner, nimbus)
+    enterprise_services.reject_enterprise(
+        session, staff["reviewer"], nimbus,
+        "The licence photo is cut off at the bottom; upload a complete scan showing the seal.")
+
+    user("mia@creators.demo", "Mia 米娅", kind="creator", locale="zh_CN")
+    user("leo@creators.demo", "Leo 里奥", kind="creator")
+    session.flush()
+
+
+def _seed_money(session) -> None:
+    """Lumen's wallet: bank and card top-ups over the last weeks, one transfer awaiting finance, a credit line."""
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+    from marketplace.payments import services as payments
+
+    lumen = session.scalar(select(Enterprise).where(Enterprise.display_name.like("Lumen%")))
+    finance_member = session.scalar(select(User).where(User.email == "finance@lumen.demo"))
+    finance_staff = session.scalar(select(User).where(User.email == "finance@canal.demo"))
+    if lumen is None or finance_member is None or finance_staff is None:
+        return
+    now = utcnow()
+    history = [(200_000_00, 200_000_00, 21), (50_000_00, 49_980_00, 9)]  # requested, received, days ago
+    for requested, received, days in history:
+        top_up = payments.request_bank_top_up(session, finance_member, lumen, requested)
+        top_up.created_at = now - timedelta(days=days, hours=3)
+        payments.confirm_bank_top_up(session, finance_staff, top_up, received,
+                                     note="Matched on the bank statement" if received == requested
+                                     else "Bank charged a ¥20 transfer fee", now=now - timedelta(days=days))
+    card = payments.start_card_top_up(session, finance_member, lumen, 8_000_00, ["card"])
+    card.created_at = now - timedelta(days=4)
+    payments.complete_card_top_up(session, card, amount=8_000_00, fee=273_00, currency="CNY",
+                                  payment_intent="pi_demo_lumen_1", now=now - timedelta(days=4))
+    pending = payments.request_bank_top_up(session, finance_member, lumen, 30_000_00)
+    pending.created_at = now - timedelta(hours=5)
+    payments.set_credit_line(session, finance_staff, lumen, 100_000_00,
+                             "Quarterly campaign budget approved; 30-day terms.")
+    session.flush()
+
+
 def print_logins(app: Flask) -> None:
     password = app.config["DEMO_PASSWORD"]
     click.echo("")
-    click.echo("Demo logins (password for all: %s)" % password)
+    click.echo(f"Demo logins (password for all: {password})")
     for login in LOGINS:
         click.echo(f"  {login.email:24} {login.what}")
     if app.config["MAIL_BACKEND"] == "console":

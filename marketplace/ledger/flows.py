@@ -102,7 +102,7 @@ def _legs(*legs):
 
 def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key: str, fee: int = 0,
            currency: str = DEFAULT_CURRENCY, reference: tuple[str, int] | None = None, memo: str = "",
-           actor_id: int | None = None) -> LedgerTransaction:
+           actor_id: int | None = None, now=None) -> LedgerTransaction:
     """Cash arrived for an enterprise: credit its wallet with ``amount``; a processor ``fee`` is an expense."""
     _positive(amount, fee)
     cash = _platform(session, RAILS[rail], currency)
@@ -111,7 +111,7 @@ def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key:
     if fee:
         legs.append(debit(_platform(session, EXPENSE_PROCESSING, currency), fee))
     return post(session, kind=f"top_up:{rail}", key=key, legs=_legs(*legs), currency=currency, memo=memo,
-                reference=reference, actor_id=actor_id)
+                reference=reference, actor_id=actor_id, now=now)
 
 
 def brand_withdrawal(session: Session, *, enterprise_id: int, amount: int, key: str,

@@ -11,7 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from marketplace import authz
 from marketplace.enterprises.forms import ROLE_LABELS
-from marketplace.labels import STAFF_ROLE_LABELS
+from marketplace.labels import ACCOUNT_TYPE_LABELS, STAFF_ROLE_LABELS, TOP_UP_STATE_LABELS, ledger_kind_label
 from marketplace.i18n import LANGUAGES, language_code
 
 
@@ -66,6 +66,16 @@ def url_with_page(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def money_filter(minor: int | None, currency: str = "CNY", signed: bool = False) -> str:
+    """Minor units as money in the reader's locale; ``signed`` shows + for credits."""
+    from marketplace.money import format_money
+
+    if minor is None:
+        return "—"
+    text = format_money(minor, currency, locale=language_code(get_locale()))
+    return ("+" + text) if signed and minor > 0 else text
+
+
 def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else "—"
 
@@ -79,12 +89,16 @@ def init_templating(app: Flask) -> None:
         available_contexts=lambda: authz.available_contexts(current_user),
         LANGUAGES=LANGUAGES,
         STAFF_ROLE_LABELS=STAFF_ROLE_LABELS,
+        TOP_UP_STATE_LABELS=TOP_UP_STATE_LABELS,
+        ACCOUNT_TYPE_LABELS=ACCOUNT_TYPE_LABELS,
+        ledger_kind_label=ledger_kind_label,
         ENTERPRISE_ROLE_LABELS=ROLE_LABELS,
         get_locale=lambda: language_code(get_locale()),
         url_with_page=url_with_page,
     )
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else "—"
+    app.jinja_env.filters["money"] = money_filter
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

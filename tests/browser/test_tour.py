@@ -13,6 +13,11 @@ PASSWORD = "canal-demo-2026"
 TOURS = {
     "owner@lumen.demo": ["/dashboard", "/enterprises/1", "/enterprises/1/members", "/enterprises/1/edit",
                          "/creator/", "/settings", "/settings/password", "/enterprises/new"],
+    "finance@lumen.demo": ["/enterprises/1/wallet", "/enterprises/1/wallet/top-up",
+                           "/enterprises/1/wallet/top-ups/4/bank"],
+    "finance@canal.demo": ["/finance/", "/finance/top-ups", "/finance/accounts", "/finance/accounts/2",
+                           "/finance/transactions/1", "/finance/trial-balance", "/finance/credit-lines",
+                           "/finance/enterprises/1/credit-line"],
     "viewer@lumen.demo": ["/enterprises/1", "/enterprises/1/members"],
     "owner@nimbus.demo": ["/dashboard"],
     "reviewer@canal.demo": ["/staff/", "/staff/enterprises", "/staff/enterprises?state=rejected",

@@ -1,0 +1,51 @@
+"""Top-up and credit-line forms (shape only; amounts are parsed exactly with Money.parse)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from marketplace.money import Money, MoneyError
+
+
+class AmountField(StringField):
+    """An amount in yuan typed by a person ("1,000", "¥1000.50"), exposed as ``minor`` (int fen)."""
+
+    minor: int | None = None
+
+    def pre_validate(self, form):
+        self.minor = None
+        if not self.data:
+            return
+        try:
+            money = Money.parse(self.data)
+        except MoneyError as exc:
+            raise ValidationError(_l("Enter an amount in yuan, with at most two decimals.")) from exc
+        if money.minor < 0:
+            raise ValidationError(_l("Enter a positive amount."))
+        self.minor = money.minor
+
+
+class TopUpForm(FlaskForm):
+    amount = AmountField(_l("Amount (CNY)"), validators=[DataRequired()],
+                         description=_l("At least ¥100."), render_kw={"inputmode": "decimal"})
+
+
+class ConfirmBankTopUpForm(FlaskForm):
+    amount_received = AmountField(_l("Amount received (CNY)"), validators=[DataRequired()],
+                                  description=_l("Exactly what the bank statement shows."),
+                                  render_kw={"inputmode": "decimal"})
+    note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])
+
+
+class CreditLineForm(FlaskForm):
+    limit = AmountField(_l("Credit limit (CNY)"), validators=[DataRequired()],
+                        description=_l("0 revokes the credit line. Usage is billed on the monthly statement."),
+                        render_kw={"inputmode": "decimal"})
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=5, max=1000)])

@@ -1,0 +1,200 @@
+"""The enterprise wallet: balances, held funds, transactions (with CSV export), bank-transfer top-ups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
+
+from marketplace import authz
+from marketplace.db import get_session
+from marketplace.enterprises.models import Enterprise
+from marketplace.errors import DomainError
+from marketplace.forms import ActionForm, apply_domain_error
+from marketplace.ledger import flows
+from marketplace.ledger.models import LedgerAccount, LedgerTransaction, Posting
+from marketplace.ledger.services import get_account
+from marketplace.main.templating import paginate
+from marketplace.money import Money
+from marketplace.payments import services
+from marketplace.payments.forms import TopUpForm
+from marketplace.payments.models import TopUp
+
+bp = Blueprint("payments", __name__)
+
+KIND_LABELS_KEYS = ("top_up:bank", "top_up:stripe", "fund_escrow", "refund_escrow", "release_retention",
+                    "hold_boost", "release_boost", "brand_withdrawal")
+
+
+def _load(enterprise_id: int) -> Enterprise:
+    enterprise = get_session().get(Enterprise, enterprise_id)
+    if enterprise is None:
+        abort(404)
+    return enterprise
+
+
+def card_top_ups_enabled() -> bool:
+    config = current_app.config
+    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")) or bool(
+        config.get("STRIPE_SANDBOX"))
+
+
+def _wallet_postings(enterprise_id: int):
+    """Postings on the enterprise's wallet, newest first, filtered by ?kind=&from=&to=."""
+    db = get_session()
+    account = get_account(db, flows.enterprise_available(enterprise_id))
+    if account is None:
+        return None, None
+    query = (select(Posting).join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+             .where(Posting.account_id == account.id).order_by(Posting.id.desc()))
+    kind = request.args.get("kind", "")
+    if kind:
+        query = query.where(LedgerTransaction.kind == kind)
+    for arg, op in (("from", "ge"), ("to", "lt")):
+        value = request.args.get(arg, "")
+        if not value:
+            continue
+        try:
+            day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time.min)
+        except ValueError:
+            continue
+        from zoneinfo import ZoneInfo
+
+        day = day.replace(tzinfo=ZoneInfo(current_user.timezone))
+        if op == "lt":
+            day += timedelta(days=1)
+        query = query.where(LedgerTransaction.created_at >= day if op == "ge" else LedgerTransaction.created_at < day)
+    return account, query
+
+
+def held_funds(enterprise_id: int) -> list[tuple[LedgerAccount, int]]:
+    """Escrow and boost-budget accounts funded from this wallet that still hold money."""
+    db = get_session()
+    wallet = get_account(db, flows.enterprise_available(enterprise_id))
+    if wallet is None:
+        return []
+    mine, other = aliased(Posting), aliased(Posting)
+    funded = (select(other.account_id).join(mine, and_(mine.transaction_id == other.transaction_id,
+                                                       mine.account_id == wallet.id)))
+    rows = db.scalars(select(LedgerAccount).where(LedgerAccount.id.in_(funded),
+                                                  LedgerAccount.owner_type.in_(("order", "boost")),
+                                                  LedgerAccount.balance != 0).order_by(LedgerAccount.id)).all()
+    return [(row, row.normal_balance) for row in rows]
+
+
+@bp.get("/enterprises/<int:enterprise_id>/wallet")
+@login_required
+def wallet(enterprise_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    db = get_session()
+    summary = services.wallet_summary(db, enterprise.id)
+    held = held_funds(enterprise.id)
+    pending = db.scalars(select(TopUp).where(TopUp.enterprise_id == enterprise.id, TopUp.state == "pending")
+                         .order_by(TopUp.id.desc())).all()
+    account, query = _wallet_postings(enterprise.id)
+    page = paginate(db, query, per_page=25) if query is not None else None
+    return render_template(
+        "payments/wallet.html", enterprise=enterprise, summary=summary, held=held,
+        held_total=sum(amount for _, amount in held), pending=pending, page=page, form=TopUpForm(),
+        card_enabled=card_top_ups_enabled(), kinds=KIND_LABELS_KEYS, kind=request.args.get("kind", ""),
+        date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), action_form=ActionForm(),
+    )
+
+
+@bp.get("/enterprises/<int:enterprise_id>/wallet/transactions.csv")
+@login_required
+def wallet_csv(enterprise_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    account, query = _wallet_postings(enterprise.id)
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
+    writer = csv.writer(out)
+    writer.writerow(["transaction_id", "created_at_utc", "kind", "memo", "amount_cny", "balance_after_cny"])
+    if query is not None:
+        for posting in get_session().scalars(query.limit(100_000)):
+            txn = posting.transaction
+            writer.writerow([txn.id, txn.created_at.strftime("%Y-%m-%d %H:%M:%S"), txn.kind, txn.memo,
+                             f"{Money(-posting.amount, posting.currency).to_decimal():f}",
+                             f"{Money(-posting.balance_after, posting.currency).to_decimal():f}"])
+    filename = f"canal-wallet-{enterprise.id}.csv"
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/enterprises/<int:enterprise_id>/wallet/top-up/bank")
+@login_required
+def bank_top_up(enterprise_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    form = TopUpForm()
+    db = get_session()
+    if form.validate_on_submit():
+        try:
+            top_up = services.request_bank_top_up(db, current_user, enterprise, form.amount.minor)
+            db.commit()
+        except DomainError as error:
+            db.rollback()
+            if not apply_domain_error(form, error):
+                flash(error.message, "error")
+        else:
+            return redirect(url_for("payments.bank_instructions", enterprise_id=enterprise.id, top_up_id=top_up.id))
+    summary = services.wallet_summary(db, enterprise.id)
+    return render_template("payments/wallet_top_up.html", enterprise=enterprise, form=form, summary=summary,
+                           card_enabled=card_top_ups_enabled()), 400
+
+
+@bp.get("/enterprises/<int:enterprise_id>/wallet/top-up")
+@login_required
+def top_up_form(enterprise_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    summary = services.wallet_summary(get_session(), enterprise.id)
+    return render_template("payments/wallet_top_up.html", enterprise=enterprise, form=TopUpForm(), summary=summary,
+                           card_enabled=card_top_ups_enabled())
+
+
+def _load_top_up(enterprise: Enterprise, top_up_id: int) -> TopUp:
+    top_up = get_session().get(TopUp, top_up_id)
+    if top_up is None or top_up.enterprise_id != enterprise.id:
+        abort(404)
+    return top_up
+
+
+@bp.get("/enterprises/<int:enterprise_id>/wallet/top-ups/<int:top_up_id>/bank")
+@login_required
+def bank_instructions(enterprise_id: int, top_up_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    top_up = _load_top_up(enterprise, top_up_id)
+    if top_up.method != "bank":
+        abort(404)
+    return render_template("payments/wallet_bank.html", enterprise=enterprise, top_up=top_up,
+                           action_form=ActionForm())
+
+
+@bp.post("/enterprises/<int:enterprise_id>/wallet/top-ups/<int:top_up_id>/cancel")
+@login_required
+def cancel_top_up(enterprise_id: int, top_up_id: int):
+    enterprise = _load(enterprise_id)
+    authz.require("enterprise.finance", enterprise)
+    top_up = _load_top_up(enterprise, top_up_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    try:
+        services.cancel_top_up(db, current_user, top_up, _("Cancelled by the enterprise"))
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("payments.wallet", enterprise_id=enterprise.id)), error.status_code
+    flash(_("The top-up request %(code)s was cancelled.", code=top_up.reference_code or f"#{top_up.id}"), "info")
+    return redirect(url_for("payments.wallet", enterprise_id=enterprise.id))
