@@ -51,14 +51,31 @@ def make_uscc(prefix17: str) -> str:
     return prefix17 + uscc_std.calc_check_digit(prefix17)
 
 
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    for path in CJK_FONTS:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default()
+
+
 def licence_png(title: str, uscc: str) -> bytes:
+    """A sample business licence image (营业执照) for demo data and tests."""
     image = Image.new("RGB", (900, 640), (250, 246, 236))
     draw = ImageDraw.Draw(image)
     draw.rectangle((20, 20, 880, 620), outline=(160, 40, 40), width=6)
-    draw.text((60, 60), "BUSINESS LICENCE (DEMO)", fill=(160, 40, 40))
-    draw.text((60, 140), f"Name: {title}", fill=(30, 30, 30))
-    draw.text((60, 200), f"USCC: {uscc}", fill=(30, 30, 30))
-    draw.text((60, 260), "Issued for Canal's demo data. Not a real document.", fill=(90, 90, 90))
+    draw.text((60, 50), "营业执照  BUSINESS LICENCE (DEMO)", fill=(160, 40, 40), font=_font(34))
+    draw.text((60, 150), f"名称 Name: {title}", fill=(30, 30, 30), font=_font(26))
+    draw.text((60, 210), f"统一社会信用代码 USCC: {uscc}", fill=(30, 30, 30), font=_font(26))
+    draw.text((60, 540), "Issued for Canal's demo data. Not a real document. 演示数据，非真实证照。",
+              fill=(90, 90, 90), font=_font(20))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
