@@ -32,11 +32,12 @@ def home():
     authz.require("finance.view")
     db = get_session()
     pending = db.scalar(select(func.count()).select_from(TopUp).where(TopUp.state == "pending", TopUp.method == "bank"))
-    pending_amount = db.scalar(select(func.coalesce(func.sum(TopUp.amount_requested), 0))
-                               .where(TopUp.state == "pending", TopUp.method == "bank"))
+    # SUM of a bigint is NUMERIC on PostgreSQL: back to int minor units for Money.
+    pending_amount = int(db.scalar(select(func.coalesce(func.sum(TopUp.amount_requested), 0))
+                                   .where(TopUp.state == "pending", TopUp.method == "bank")))
     rows, net = trial_balance(db)
     recent = db.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id.desc()).limit(10)).all()
-    credit_total = db.scalar(select(func.coalesce(func.sum(CreditLine.limit), 0)))
+    credit_total = int(db.scalar(select(func.coalesce(func.sum(CreditLine.limit), 0))))
     return render_template("finance/home.html", pending=pending, pending_amount=pending_amount, rows=rows, net=net,
                            recent=recent, credit_total=credit_total)
 
@@ -207,6 +208,7 @@ def credit_line(enterprise_id: int):
         abort(404)
     line = payment_services.credit_line_of(db, enterprise.id)
     form = CreditLineForm()
+    refused = None  # the status of a refusal that belongs to no field (e.g. not verified: 403)
     if request.method == "GET" and line:
         form.limit.data = f"{Money(line.limit, line.currency).to_decimal():f}"
     if request.method == "POST":
@@ -220,6 +222,7 @@ def credit_line(enterprise_id: int):
                 db.rollback()
                 if not apply_domain_error(form, error):
                     flash(error.message, "error")
+                    refused = error.status_code
             else:
                 flash(_("Credit line of %(name)s set to %(amount)s.", name=enterprise.display_name,
                         amount=form.limit.data), "success")
@@ -228,6 +231,6 @@ def credit_line(enterprise_id: int):
     history = db.scalars(select(AuditEntry).where(AuditEntry.action == "credit_line.set",
                                                   AuditEntry.object_id == enterprise.id)
                          .order_by(AuditEntry.id.desc()).limit(20)).all()
-    status = 400 if form.errors else 200
+    status = refused or (400 if form.errors else 200)
     return render_template("finance/credit_line.html", enterprise=enterprise, form=form, line=line,
                            summary=summary, history=history), status
