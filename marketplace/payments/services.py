@@ -178,8 +178,8 @@ def set_credit_line(session: Session, finance: User, enterprise: Enterprise, lim
 
     :raises NotAllowed: the enterprise is not verified; :raises ValidationFailed: negative limit or no reason.
     """
-    if limit > 0:
-        _require_verified(enterprise)
+    if limit > 0 and not enterprise.is_verified:
+        raise NotAllowed(_l("Only verified enterprises can be granted credit."))
     if limit < 0:
         raise ValidationFailed(_l("The limit cannot be negative."), field="limit")
     if len(reason.strip()) < 5:
