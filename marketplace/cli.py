@@ -132,14 +132,18 @@ def jobs_list() -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Serve the site (debug off) with the background jobs running in-process."""
+    """Serve the site (debug off) with the background jobs, and the Stripe sandbox when enabled, in-process."""
     from werkzeug.serving import run_simple
 
     from marketplace.jobs import Runner
+    from marketplace.payments.stripe_server import start_stripe_sandbox
 
     app = current_app._get_current_object()
     if app.config["JOBS_IN_PROCESS"]:
         Runner(app).start_thread()
+    sandbox = start_stripe_sandbox(app)
+    if sandbox is not None:
+        click.echo(f"Stripe sandbox (no real money) on {sandbox.base_url}; webhooks to {sandbox.webhook_url}")
     click.echo(f"Canal is running on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 

@@ -106,4 +106,6 @@ def format_money(minor: int | Money, currency: str = DEFAULT_CURRENCY, locale: s
     money = Money(minor, currency)
     if locale is None:
         locale = str(get_locale()) if has_request_context() and get_locale() else "en"
-    return format_currency(money.to_decimal(), currency, locale=locale)
+    text = format_currency(money.to_decimal(), currency, locale=locale)
+    # CLDR writes CNY as "CN¥" in English; Canal's users read "¥" in every language (CNY is the home currency).
+    return text.replace("CN¥", "¥") if currency == "CNY" else text

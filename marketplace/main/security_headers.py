@@ -8,14 +8,15 @@ from flask import Response, current_app, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action {form_action}; frame-src 'self'; "
     "frame-ancestors {ancestors}"
 )
 
 
 def set_security_headers(response: Response) -> Response:
     same_origin = getattr(response, "frame_same_origin", False)
-    response.headers["Content-Security-Policy"] = CSP.format(ancestors="'self'" if same_origin else "'none'")
+    response.headers["Content-Security-Policy"] = CSP.format(ancestors="'self'" if same_origin else "'none'",
+                                                             form_action=_form_action())
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if same_origin else "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
@@ -32,3 +33,11 @@ def _private() -> bool:
     from flask_login import current_user
 
     return bool(getattr(current_user, "is_authenticated", False))
+
+
+def _form_action() -> str:
+    """Our own origin, plus Stripe Checkout's when card top-ups are on (the card form redirects there)."""
+    from marketplace.payments.gateway import checkout_origin
+
+    origin = checkout_origin(current_app.config)
+    return f"'self' {origin}" if origin else "'self'"

@@ -32,7 +32,8 @@ KIND_LABELS_KEYS = ("top_up:bank", "top_up:stripe", "fund_escrow", "refund_escro
                     "hold_boost", "release_boost", "brand_withdrawal")
 
 
-def _load(enterprise_id: int) -> Enterprise:
+def load_enterprise(enterprise_id: int) -> Enterprise:
+    """The enterprise in the URL, or 404."""
     enterprise = get_session().get(Enterprise, enterprise_id)
     if enterprise is None:
         abort(404)
@@ -40,9 +41,9 @@ def _load(enterprise_id: int) -> Enterprise:
 
 
 def card_top_ups_enabled() -> bool:
-    config = current_app.config
-    return bool(config.get("STRIPE_SECRET_KEY") and config.get("STRIPE_WEBHOOK_SECRET")) or bool(
-        config.get("STRIPE_SANDBOX"))
+    from marketplace.payments.gateway import card_payments_enabled
+
+    return card_payments_enabled(current_app.config)
 
 
 def _wallet_postings(enterprise_id: int):
@@ -91,7 +92,7 @@ def held_funds(enterprise_id: int) -> list[tuple[LedgerAccount, int]]:
 @bp.get("/enterprises/<int:enterprise_id>/wallet")
 @login_required
 def wallet(enterprise_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
     db = get_session()
     summary = services.wallet_summary(db, enterprise.id)
@@ -111,7 +112,7 @@ def wallet(enterprise_id: int):
 @bp.get("/enterprises/<int:enterprise_id>/wallet/transactions.csv")
 @login_required
 def wallet_csv(enterprise_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
     account, query = _wallet_postings(enterprise.id)
     out = io.StringIO()
@@ -132,7 +133,7 @@ def wallet_csv(enterprise_id: int):
 @bp.post("/enterprises/<int:enterprise_id>/wallet/top-up/bank")
 @login_required
 def bank_top_up(enterprise_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
     form = TopUpForm()
     db = get_session()
@@ -154,14 +155,15 @@ def bank_top_up(enterprise_id: int):
 @bp.get("/enterprises/<int:enterprise_id>/wallet/top-up")
 @login_required
 def top_up_form(enterprise_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
     summary = services.wallet_summary(get_session(), enterprise.id)
     return render_template("payments/wallet_top_up.html", enterprise=enterprise, form=TopUpForm(), summary=summary,
                            card_enabled=card_top_ups_enabled())
 
 
-def _load_top_up(enterprise: Enterprise, top_up_id: int) -> TopUp:
+def load_top_up(enterprise: Enterprise, top_up_id: int) -> TopUp:
+    """A top-up of this enterprise, or 404 (another enterprise's top-up is not found here)."""
     top_up = get_session().get(TopUp, top_up_id)
     if top_up is None or top_up.enterprise_id != enterprise.id:
         abort(404)
@@ -171,9 +173,9 @@ def _load_top_up(enterprise: Enterprise, top_up_id: int) -> TopUp:
 @bp.get("/enterprises/<int:enterprise_id>/wallet/top-ups/<int:top_up_id>/bank")
 @login_required
 def bank_instructions(enterprise_id: int, top_up_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
-    top_up = _load_top_up(enterprise, top_up_id)
+    top_up = load_top_up(enterprise, top_up_id)
     if top_up.method != "bank":
         abort(404)
     return render_template("payments/wallet_bank.html", enterprise=enterprise, top_up=top_up,
@@ -183,9 +185,9 @@ def bank_instructions(enterprise_id: int, top_up_id: int):
 @bp.post("/enterprises/<int:enterprise_id>/wallet/top-ups/<int:top_up_id>/cancel")
 @login_required
 def cancel_top_up(enterprise_id: int, top_up_id: int):
-    enterprise = _load(enterprise_id)
+    enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
-    top_up = _load_top_up(enterprise, top_up_id)
+    top_up = load_top_up(enterprise, top_up_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     db = get_session()

@@ -23,7 +23,7 @@ from marketplace.staff.services import create_staff
 from tests.ledger_helpers import assert_balances, assert_ledger_sound
 
 PASSWORD = "walnut ledger harbour 31"
-Y = "CN¥"  # how Babel writes CNY in English
+Y = "¥"  # CNY is shown as ¥ in every language (marketplace.money.format_money)
 
 
 def uscc_for(body17: str) -> str:
