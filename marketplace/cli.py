@@ -148,7 +148,37 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
+ledger_cli = AppGroup("ledger", help="The double-entry ledger.")
+
+
+@ledger_cli.command("check")
+def ledger_check() -> None:
+    """Recompute every balance from postings; fail unless the ledger is sound."""
+    with database().session_factory() as session:
+        _report_ledger(session)
+
+
+def _report_ledger(session) -> None:
+    from marketplace.ledger.services import balance_mismatches, trial_balance, unbalanced_transactions
+
+    rows, net = trial_balance(session)
+    for row in rows:
+        click.echo(f"{row.currency} {row.type:10} debit {row.debit:>16} credit {row.credit:>16}")
+    mismatches = balance_mismatches(session)
+    unbalanced = unbalanced_transactions(session)
+    for code, cached, actual in mismatches:
+        click.echo(f"MISMATCH {code}: cached {cached}, postings {actual}")
+    for txn_id in unbalanced:
+        click.echo(f"UNBALANCED transaction {txn_id}")
+    off = {currency: value for currency, value in net.items() if value}
+    if off or mismatches or unbalanced:
+        click.echo(f"ledger NOT sound: net {off}, {len(mismatches)} mismatches, {len(unbalanced)} unbalanced")
+        sys.exit(1)
+    click.echo("ledger sound: trial balance zero, cached balances equal postings, every transaction balances")
+
+
 def init_cli(app: Flask) -> None:
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(seed_demo_command)

@@ -204,3 +204,19 @@ def test_database_refuses_an_unbalanced_transaction_on_postgresql(session):
             session.execute(text("INSERT INTO ledger_postings (transaction_id, account_id, amount, currency, "
                                  "balance_after) VALUES (:t, :a, 100, 'CNY', 0)"), {"t": txn, "a": account_id})
             session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+
+
+def test_ledger_check_command_recomputes_every_balance(app, session):
+    from sqlalchemy import text
+
+    flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
+    session.flush()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.output
+    assert "ledger sound" in result.output
+    session.execute(text("UPDATE ledger_accounts SET balance = balance - 1 WHERE code = :c"), {"c": W})
+    session.flush()
+    result = runner.invoke(args=["ledger", "check"])
+    assert result.exit_code == 1
+    assert f"MISMATCH {W}: cached -10001, postings -10000" in result.output
