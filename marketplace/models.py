@@ -2,7 +2,19 @@
 
 from marketplace.accounts.models import User, UserToken  # noqa: F401
 from marketplace.audit.models import AuditEntry  # noqa: F401
-from marketplace.creators.models import Creator  # noqa: F401
+from marketplace.creators.models import (  # noqa: F401
+    Creator,
+    CreatorCategory,
+    CreatorRegion,
+    IdentityVerification,
+    PlatformAccount,
+    RateCardPrice,
+    RateCardVersion,
+    Shortlist,
+    ShortlistEntry,
+    StatSnapshot,
+    Work,
+)
 from marketplace.db import Base
 from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent  # noqa: F401
 from marketplace.files.models import StoredFile  # noqa: F401
