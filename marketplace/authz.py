@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, g, session as flask_session
+from flask import abort, g
+from flask import session as flask_session
 from flask_login import current_user
 from sqlalchemy import select
 

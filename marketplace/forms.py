@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace import create_app
-from marketplace.db import Database, database
+from marketplace.db import database
 from marketplace.extensions import limiter
 
 ROOT = Path(__file__).resolve().parent.parent

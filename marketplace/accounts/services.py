@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User, UserToken
 from marketplace.creators.services import become_creator
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, TokenInvalid, ValidationFailed
+from marketplace.errors import TokenInvalid, ValidationFailed
 from marketplace.mail.services import queue_email
-from marketplace.urls import external_url
 from marketplace.security import (
     burn_verify_time,
     hash_password,
@@ -30,6 +29,7 @@ from marketplace.security import (
     token_digest,
     verify_password,
 )
+from marketplace.urls import external_url
 
 
 def normalize_email(email: str) -> str:
@@ -97,9 +97,8 @@ def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta
     return token
 
 
-def _consume_token(session: Session, token: str, purpose: str, now: datetime | None = None) -> User:
-    """Use up a token; return its user. :raises TokenInvalid: unknown, expired or used."""
-    now = now or utcnow()
+def _valid_token_row(session: Session, token: str, purpose: str, now: datetime) -> UserToken:
+    """The stored token row, if the token is known, unused and unexpired. :raises TokenInvalid:"""
     row = session.scalar(select(UserToken).where(UserToken.token_hash == token_digest(token),
                                                  UserToken.purpose == purpose))
     if row is None:
@@ -108,6 +107,13 @@ def _consume_token(session: Session, token: str, purpose: str, now: datetime | N
         raise TokenInvalid(_l("This link has already been used. Ask for a new one."))
     if row.expires_at <= now:
         raise TokenInvalid(_l("This link has expired. Ask for a new one."))
+    return row
+
+
+def _consume_token(session: Session, token: str, purpose: str, now: datetime | None = None) -> User:
+    """Use up a token; return its user. :raises TokenInvalid: unknown, expired or used."""
+    now = now or utcnow()
+    row = _valid_token_row(session, token, purpose, now)
     # Claim it atomically so two concurrent uses cannot both succeed.
     claimed = session.execute(
         update(UserToken).where(UserToken.id == row.id, UserToken.used_at.is_(None)).values(used_at=now)
@@ -120,16 +126,7 @@ def _consume_token(session: Session, token: str, purpose: str, now: datetime | N
 
 def peek_token(session: Session, token: str, purpose: str, now: datetime | None = None) -> User:
     """Check a token without using it (to show the reset form). :raises TokenInvalid:"""
-    now = now or utcnow()
-    row = session.scalar(select(UserToken).where(UserToken.token_hash == token_digest(token),
-                                                 UserToken.purpose == purpose))
-    if row is None:
-        raise TokenInvalid(_l("This link is not valid. Ask for a new one."))
-    if row.used_at is not None:
-        raise TokenInvalid(_l("This link has already been used. Ask for a new one."))
-    if row.expires_at <= now:
-        raise TokenInvalid(_l("This link has expired. Ask for a new one."))
-    return row.user
+    return _valid_token_row(session, token, purpose, now or utcnow()).user
 
 
 def send_verification_email(session: Session, user: User) -> None:
@@ -218,8 +215,3 @@ def update_settings(session: Session, user: User, *, display_name: str, locale: 
     user.locale = locale
     user.timezone = timezone
     session.flush()
-
-
-def ensure_unique_email_available(session: Session, email: str) -> None:
-    if user_by_email(session, email) is not None:
-        raise Conflict(_l("An account with this email already exists."), field="email")

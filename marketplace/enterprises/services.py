@@ -23,13 +23,19 @@ from marketplace.accounts.models import User
 from marketplace.accounts.services import normalize_email, user_by_email
 from marketplace.audit.services import record_audit
 from marketplace.db import utcnow
-from marketplace.enterprises.models import ENTERPRISE_ROLES, Enterprise, Invitation, Membership, VerificationEvent
+from marketplace.enterprises.models import (
+    ENTERPRISE_ROLES,
+    Enterprise,
+    Invitation,
+    Membership,
+    VerificationEvent,
+)
 from marketplace.enterprises.states import editable_legal_details, next_state
 from marketplace.errors import Conflict, InvalidTransition, NotAllowed, TokenInvalid, ValidationFailed
 from marketplace.files.models import StoredFile
 from marketplace.mail.services import queue_email
-from marketplace.urls import external_url
 from marketplace.security import new_token, token_digest
+from marketplace.urls import external_url
 
 
 @dataclass

@@ -5,7 +5,18 @@ Each handler: load (404) -> authorize (403) -> validate -> one service -> commit
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +27,7 @@ from marketplace.enterprises import services
 from marketplace.enterprises.forms import ROLE_DESCRIPTIONS, ROLE_LABELS, EnterpriseForm, InviteForm, RoleForm
 from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent
 from marketplace.enterprises.states import STATE_LABELS, editable_legal_details
-from marketplace.errors import DomainError, TokenInvalid, ValidationFailed
+from marketplace.errors import DomainError, TokenInvalid
 from marketplace.files.services import DOCUMENT_TYPES, check_upload, file_path, store_bytes
 from marketplace.forms import ActionForm, apply_domain_error
 

@@ -11,8 +11,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from marketplace import authz
 from marketplace.enterprises.forms import ROLE_LABELS
-from marketplace.labels import ACCOUNT_TYPE_LABELS, STAFF_ROLE_LABELS, TOP_UP_STATE_LABELS, ledger_kind_label
 from marketplace.i18n import LANGUAGES, language_code
+from marketplace.labels import ACCOUNT_TYPE_LABELS, STAFF_ROLE_LABELS, TOP_UP_STATE_LABELS, ledger_kind_label
 
 
 class Page:

@@ -12,7 +12,6 @@ from alembic import op
 
 import marketplace.db
 
-
 revision: str = '07b836c82f0d'
 down_revision: str | Sequence[str] | None = 'b444815da536'
 branch_labels: str | Sequence[str] | None = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import marketplace.db
 
-
 revision: str = '1093ec1df638'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import marketplace.db
 
-
 revision: str = 'b444815da536'
 down_revision: str | Sequence[str] | None = 'e867de1a8de0'
 branch_labels: str | Sequence[str] | None = None

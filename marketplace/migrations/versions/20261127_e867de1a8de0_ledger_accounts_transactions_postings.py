@@ -12,7 +12,6 @@ from alembic import op
 
 import marketplace.db
 
-
 revision: str = 'e867de1a8de0'
 down_revision: str | Sequence[str] | None = '1093ec1df638'
 branch_labels: str | Sequence[str] | None = None
