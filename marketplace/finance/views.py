@@ -16,7 +16,7 @@ from marketplace.extensions import client_ip
 from marketplace.forms import apply_domain_error
 from marketplace.ledger.models import ACCOUNT_TYPES, LedgerAccount, LedgerTransaction, Posting
 from marketplace.ledger.services import balance_mismatches, trial_balance, unbalanced_transactions
-from marketplace.main.templating import paginate
+from marketplace.main.templating import money_filter, paginate
 from marketplace.money import Money
 from marketplace.payments import services as payment_services
 from marketplace.payments.forms import CancelForm, ConfirmBankTopUpForm, CreditLineForm
@@ -94,13 +94,13 @@ def confirm_top_up(top_up_id: int):
         except DomainError as error:
             db.rollback()
             flash(error.message, "error")
-            return redirect(url_for("finance.top_ups")), error.status_code
+            return top_ups(), error.status_code  # the queue again, with the reason, and a 4xx
         flash(_("%(code)s confirmed: %(name)s was credited.", code=top_up.reference_code,
                 name=top_up.enterprise.display_name), "success")
         return redirect(url_for("finance.top_ups"))
     messages = [m for errors in form.errors.values() for m in errors]
     flash(" ".join(str(m) for m in messages) or _("Check the amount."), "error")
-    return redirect(url_for("finance.top_ups")), 400
+    return top_ups(), 400
 
 
 @bp.post("/top-ups/<int:top_up_id>/cancel")
@@ -118,7 +118,7 @@ def cancel_top_up(top_up_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("finance.top_ups")), error.status_code
+        return top_ups(), error.status_code
     flash(_("%(code)s was cancelled.", code=top_up.reference_code or f"#{top_up.id}"), "info")
     return redirect(url_for("finance.top_ups"))
 
@@ -225,7 +225,7 @@ def credit_line(enterprise_id: int):
                     refused = error.status_code
             else:
                 flash(_("Credit line of %(name)s set to %(amount)s.", name=enterprise.display_name,
-                        amount=form.limit.data), "success")
+                        amount=money_filter(form.limit.minor)), "success")
                 return redirect(url_for("finance.credit_lines"))
     summary = payment_services.wallet_summary(db, enterprise.id)
     history = db.scalars(select(AuditEntry).where(AuditEntry.action == "credit_line.set",

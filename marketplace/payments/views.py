@@ -197,6 +197,6 @@ def cancel_top_up(enterprise_id: int, top_up_id: int):
     except DomainError as error:
         db.rollback()
         flash(error.message, "error")
-        return redirect(url_for("payments.wallet", enterprise_id=enterprise.id)), error.status_code
+        return wallet(enterprise.id), error.status_code
     flash(_("The top-up request %(code)s was cancelled.", code=top_up.reference_code or f"#{top_up.id}"), "info")
     return redirect(url_for("payments.wallet", enterprise_id=enterprise.id))
