@@ -589,7 +589,7 @@ def test_finance_grants_a_credit_line_and_the_wallet_may_go_negative_up_to_it(se
     response = set_credit(client, login_as, finance_staff, brand.id, "50,000", "Annual framework contract 2024",
                           follow=True)
     assert response.status_code == 200
-    assert "Credit line of Lakeside Tea set to 50,000." in flashes(response.get_data(as_text=True))
+    assert f"Credit line of Lakeside Tea set to {Y}50,000.00." in flashes(response.get_data(as_text=True))
     session.expire_all()
     line = session.scalar(select(CreditLine).where(CreditLine.enterprise_id == brand.id))
     assert (line.limit, line.reason, line.updated_by_id) == (5_000_000, "Annual framework contract 2024",
