@@ -2,7 +2,8 @@
 
 Every function takes the idempotency ``key`` of the business event that causes it (e.g. ``order:12:fund``):
 calling it again with the same key and amounts returns the first transaction and moves nothing; the same key
-with other amounts is refused. Amounts are positive ints in minor units. Accounts are opened on first use.
+with other amounts is refused. Amounts are positive ints in minor units. Accounts are opened on first use, by
+``post`` itself (``account_spec`` says how), so a flow costs no look-ups before its one locking query.
 
 Sign convention: debits positive. Liability accounts (wallets, escrow, earnings) grow with credits.
 """
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from marketplace.ledger.models import LedgerTransaction
-from marketplace.ledger.services import credit, debit, open_account, post
+from marketplace.ledger.services import AccountSpec, credit, debit, open_account
+from marketplace.ledger.services import post as _post
 from marketplace.money import DEFAULT_CURRENCY
 
 # Platform accounts ---------------------------------------------------------------------------------------
@@ -60,30 +62,40 @@ def boost_budget(boost_id: int) -> str:
     return f"boost:{boost_id}:budget"
 
 
-def _platform(session: Session, code: str, currency: str = DEFAULT_CURRENCY) -> str:
-    type_, name, floor = PLATFORM_ACCOUNTS[code]
-    open_account(session, code, type_, name=name, currency=currency, min_balance=floor)
-    return code
+def account_spec(code: str) -> AccountSpec | None:
+    """How the flows open ``code`` on first use: its type, name, owner and floor (None: not one of theirs).
+
+    Floors: enterprise wallets start at 0 (a credit line lowers it), creator earnings, escrow, boost budgets,
+    payouts in transit and tax withheld never go below 0; cash, revenue and expense accounts have none.
+    """
+    if code in PLATFORM_ACCOUNTS:
+        type_, name, floor = PLATFORM_ACCOUNTS[code]
+        return AccountSpec(type_, name, min_balance=floor)
+    owner, _, rest = code.partition(":")
+    owner_id, _, which = rest.partition(":")
+    if not owner_id.isdigit():
+        return None
+    oid = int(owner_id)
+    if (owner, which) == ("enterprise", "available"):
+        return AccountSpec("liability", f"Enterprise #{oid} available", "enterprise", oid, 0)
+    if owner == "creator" and which in ("pending", "available"):
+        return AccountSpec("liability", f"Creator #{oid} {which}", "creator", oid, 0)
+    if (owner, which) in (("order", "escrow"), ("boost", "budget")):
+        return AccountSpec("liability", f"{owner.title()} #{oid} held funds", owner, oid, 0)
+    return None
+
+
+def post(session: Session, **kwargs) -> LedgerTransaction:
+    """``services.post``, opening the flows' accounts on first use."""
+    return _post(session, open_accounts=account_spec, **kwargs)
 
 
 def open_enterprise_wallet(session: Session, enterprise_id: int, currency: str = DEFAULT_CURRENCY) -> str:
-    """The enterprise's available balance (floor 0 until a credit line lowers it)."""
+    """Open the enterprise's available balance now (floor 0 until a credit line lowers it); its code."""
     code = enterprise_available(enterprise_id)
-    open_account(session, code, "liability", name=f"Enterprise #{enterprise_id} available", currency=currency,
-                 owner_type="enterprise", owner_id=enterprise_id, min_balance=0)
-    return code
-
-
-def _creator(session: Session, creator_id: int, which: str, currency: str) -> str:
-    code = f"creator:{creator_id}:{which}"
-    open_account(session, code, "liability", name=f"Creator #{creator_id} {which}", currency=currency,
-                 owner_type="creator", owner_id=creator_id, min_balance=0)
-    return code
-
-
-def _held(session: Session, code: str, owner_type: str, owner_id: int, currency: str) -> str:
-    open_account(session, code, "liability", name=f"{owner_type.title()} #{owner_id} held funds", currency=currency,
-                 owner_type=owner_type, owner_id=owner_id, min_balance=0)
+    spec = account_spec(code)
+    open_account(session, code, spec.type, name=spec.name, currency=currency, owner_type=spec.owner_type,
+                 owner_id=spec.owner_id, min_balance=spec.min_balance)
     return code
 
 
@@ -105,11 +117,11 @@ def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key:
            actor_id: int | None = None, now=None) -> LedgerTransaction:
     """Cash arrived for an enterprise: credit its wallet with ``amount``; a processor ``fee`` is an expense."""
     _positive(amount, fee)
-    cash = _platform(session, RAILS[rail], currency)
-    wallet = open_enterprise_wallet(session, enterprise_id, currency)
+    cash = RAILS[rail]
+    wallet = enterprise_available(enterprise_id)
     legs = [debit(cash, amount - fee), credit(wallet, amount)]
     if fee:
-        legs.append(debit(_platform(session, EXPENSE_PROCESSING, currency), fee))
+        legs.append(debit(EXPENSE_PROCESSING, fee))
     return post(session, kind=f"top_up:{rail}", key=key, legs=_legs(*legs), currency=currency, memo=memo,
                 reference=reference, actor_id=actor_id, now=now)
 
@@ -117,11 +129,14 @@ def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key:
 def brand_withdrawal(session: Session, *, enterprise_id: int, amount: int, key: str,
                      currency: str = DEFAULT_CURRENCY, reference: tuple[str, int] | None = None,
                      actor_id: int | None = None) -> LedgerTransaction:
-    """Pay unused balance back to the enterprise's bank account. :raises InsufficientFunds:"""
+    """Pay unused balance back to the enterprise's bank account; never draws on the credit line.
+
+    :raises InsufficientFunds: more than the positive available balance.
+    """
     _positive(amount)
-    wallet = open_enterprise_wallet(session, enterprise_id, currency)
+    wallet = enterprise_available(enterprise_id)
     return post(session, kind="brand_withdrawal", key=key, currency=currency, reference=reference, actor_id=actor_id,
-                legs=[debit(wallet, amount), credit(_platform(session, CASH_BANK, currency), amount)])
+                legs=[debit(wallet, amount), credit(CASH_BANK, amount)], floors={wallet: 0})
 
 
 # Order escrow ---------------------------------------------------------------------------------------------
@@ -144,8 +159,7 @@ def fund_escrow(session: Session, *, order_id: int, enterprise_id: int, price: i
                 currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
     """Move price + brand service fee from the wallet into the order's escrow. :raises InsufficientFunds:"""
     _positive(price, service_fee)
-    wallet = open_enterprise_wallet(session, enterprise_id, currency)
-    escrow = _held(session, order_escrow(order_id), "order", order_id, currency)
+    wallet, escrow = enterprise_available(enterprise_id), order_escrow(order_id)
     total = price + service_fee
     return post(session, kind="fund_escrow", key=key, currency=currency, reference=("order", order_id),
                 actor_id=actor_id, legs=[debit(wallet, total), credit(escrow, total)])
@@ -155,14 +169,13 @@ def release_escrow(session: Session, *, order_id: int, creator_id: int, split: E
                    currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
     """Pay the creator's net (less retention) to pending earnings and the fees to revenue."""
     _positive(split.price, split.service_fee, split.commission, split.retention, split.creator_now)
-    escrow = _held(session, order_escrow(order_id), "order", order_id, currency)
-    pending = _creator(session, creator_id, "pending", currency)
+    escrow, pending = order_escrow(order_id), creator_pending(creator_id)
     out = split.price + split.service_fee - split.retention
     legs = _legs(
         debit(escrow, out),
         credit(pending, split.creator_now),
-        credit(_platform(session, REVENUE_SERVICE_FEE, currency), split.service_fee),
-        credit(_platform(session, REVENUE_COMMISSION, currency), split.commission),
+        credit(REVENUE_SERVICE_FEE, split.service_fee),
+        credit(REVENUE_COMMISSION, split.commission),
     )
     return post(session, kind="release_escrow", key=key, legs=legs, currency=currency, reference=("order", order_id),
                 actor_id=actor_id)
@@ -173,10 +186,10 @@ def release_retention(session: Session, *, order_id: int, creator_id: int, enter
                       actor_id: int | None = None) -> LedgerTransaction:
     """Settle the retention at the end of the live window: to the creator, and any pro-rata refund to the brand."""
     _positive(to_creator, to_enterprise)
-    escrow = _held(session, order_escrow(order_id), "order", order_id, currency)
+    escrow = order_escrow(order_id)
     legs = _legs(debit(escrow, to_creator + to_enterprise),
-                 credit(_creator(session, creator_id, "pending", currency), to_creator),
-                 credit(open_enterprise_wallet(session, enterprise_id, currency), to_enterprise))
+                 credit(creator_pending(creator_id), to_creator),
+                 credit(enterprise_available(enterprise_id), to_enterprise))
     return post(session, kind="release_retention", key=key, legs=legs, currency=currency,
                 reference=("order", order_id), actor_id=actor_id)
 
@@ -185,20 +198,20 @@ def refund_escrow(session: Session, *, order_id: int, enterprise_id: int, amount
                   currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
     """Return ``amount`` (all or part of the escrow) to the enterprise. :raises InsufficientFunds: more than held."""
     _positive(amount)
-    escrow = _held(session, order_escrow(order_id), "order", order_id, currency)
+    escrow = order_escrow(order_id)
     return post(session, kind="refund_escrow", key=key, currency=currency, reference=("order", order_id),
                 actor_id=actor_id,
-                legs=[debit(escrow, amount), credit(open_enterprise_wallet(session, enterprise_id, currency), amount)])
+                legs=[debit(escrow, amount), credit(enterprise_available(enterprise_id), amount)])
 
 
 # Boost budgets -------------------------------------------------------------------------------------------
 
-def _payer(session: Session, payer: tuple[str, int], currency: str) -> str:
+def _payer(payer: tuple[str, int]) -> str:
     kind, owner_id = payer
     if kind == "enterprise":
-        return open_enterprise_wallet(session, owner_id, currency)
+        return enterprise_available(owner_id)
     if kind == "creator":
-        return _creator(session, owner_id, "available", currency)
+        return creator_available(owner_id)
     raise ValueError(f"unknown payer {payer!r}")
 
 
@@ -206,27 +219,27 @@ def hold_boost(session: Session, *, boost_id: int, payer: tuple[str, int], amoun
                currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
     """Hold a boost's budget from the payer's wallet (enterprise or creator earnings). :raises InsufficientFunds:"""
     _positive(amount)
-    budget = _held(session, boost_budget(boost_id), "boost", boost_id, currency)
+    budget = boost_budget(boost_id)
     return post(session, kind="hold_boost", key=key, currency=currency, reference=("boost", boost_id),
-                actor_id=actor_id, legs=[debit(_payer(session, payer, currency), amount), credit(budget, amount)])
+                actor_id=actor_id, legs=[debit(_payer(payer), amount), credit(budget, amount)])
 
 
 def spend_boost(session: Session, *, boost_id: int, amount: int, key: str,
                 currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
     """Recognise delivered spend (per slot, in aggregate) as boost revenue."""
     _positive(amount)
-    budget = _held(session, boost_budget(boost_id), "boost", boost_id, currency)
+    budget = boost_budget(boost_id)
     return post(session, kind="spend_boost", key=key, currency=currency, reference=("boost", boost_id),
-                legs=[debit(budget, amount), credit(_platform(session, REVENUE_BOOST, currency), amount)])
+                legs=[debit(budget, amount), credit(REVENUE_BOOST, amount)])
 
 
 def release_boost(session: Session, *, boost_id: int, payer: tuple[str, int], amount: int, key: str,
                   currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
     """Return unspent budget to the payer."""
     _positive(amount)
-    budget = _held(session, boost_budget(boost_id), "boost", boost_id, currency)
+    budget = boost_budget(boost_id)
     return post(session, kind="release_boost", key=key, currency=currency, reference=("boost", boost_id),
-                legs=[debit(budget, amount), credit(_payer(session, payer, currency), amount)])
+                legs=[debit(budget, amount), credit(_payer(payer), amount)])
 
 
 # Creator earnings and payouts ----------------------------------------------------------------------------
@@ -236,8 +249,8 @@ def clear_pending(session: Session, *, creator_id: int, amount: int, key: str,
     """Earnings that finished clearing become withdrawable."""
     _positive(amount)
     return post(session, kind="clear_pending", key=key, currency=currency, reference=("creator", creator_id),
-                legs=[debit(_creator(session, creator_id, "pending", currency), amount),
-                      credit(_creator(session, creator_id, "available", currency), amount)])
+                legs=[debit(creator_pending(creator_id), amount),
+                      credit(creator_available(creator_id), amount)])
 
 
 def withhold_tax(session: Session, *, creator_id: int, amount: int, key: str, currency: str = DEFAULT_CURRENCY,
@@ -245,8 +258,8 @@ def withhold_tax(session: Session, *, creator_id: int, amount: int, key: str, cu
     """Withhold income tax from a creator's available earnings for the tax office."""
     _positive(amount)
     return post(session, kind="withhold_tax", key=key, currency=currency, reference=reference,
-                legs=[debit(_creator(session, creator_id, "available", currency), amount),
-                      credit(_platform(session, TAX_WITHHELD, currency), amount)])
+                legs=[debit(creator_available(creator_id), amount),
+                      credit(TAX_WITHHELD, amount)])
 
 
 def start_payout(session: Session, *, payout_id: int, creator_id: int, amount: int, key: str,
@@ -254,8 +267,8 @@ def start_payout(session: Session, *, payout_id: int, creator_id: int, amount: i
     """Send a payout: available earnings → in transit. :raises InsufficientFunds:"""
     _positive(amount)
     return post(session, kind="start_payout", key=key, currency=currency, reference=("payout", payout_id),
-                legs=[debit(_creator(session, creator_id, "available", currency), amount),
-                      credit(_platform(session, PAYOUTS_IN_TRANSIT, currency), amount)])
+                legs=[debit(creator_available(creator_id), amount),
+                      credit(PAYOUTS_IN_TRANSIT, amount)])
 
 
 def complete_payout(session: Session, *, payout_id: int, amount: int, rail: str, key: str,
@@ -263,8 +276,8 @@ def complete_payout(session: Session, *, payout_id: int, amount: int, rail: str,
     """The bank or Stripe confirmed the payout: in transit → out of platform cash."""
     _positive(amount)
     return post(session, kind="complete_payout", key=key, currency=currency, reference=("payout", payout_id),
-                legs=[debit(_platform(session, PAYOUTS_IN_TRANSIT, currency), amount),
-                      credit(_platform(session, RAILS[rail], currency), amount)])
+                legs=[debit(PAYOUTS_IN_TRANSIT, amount),
+                      credit(RAILS[rail], amount)])
 
 
 def fail_payout(session: Session, *, payout_id: int, creator_id: int, amount: int, key: str,
@@ -272,5 +285,5 @@ def fail_payout(session: Session, *, payout_id: int, creator_id: int, amount: in
     """The payout failed: the money returns to the creator's available earnings."""
     _positive(amount)
     return post(session, kind="fail_payout", key=key, currency=currency, reference=("payout", payout_id),
-                legs=[debit(_platform(session, PAYOUTS_IN_TRANSIT, currency), amount),
-                      credit(_creator(session, creator_id, "available", currency), amount)])
+                legs=[debit(PAYOUTS_IN_TRANSIT, amount),
+                      credit(creator_available(creator_id), amount)])

@@ -6,6 +6,16 @@ touched accounts (``SELECT … FOR UPDATE`` in id order on PostgreSQL, so concur
 deadlocking; SQLite write transactions are serialized by ``BEGIN IMMEDIATE``), refuses any movement that would
 take an account below its ``min_balance`` (``InsufficientFunds``, nothing written), then appends the
 transaction and its postings and updates the cached balances in the same database transaction.
+
+``post`` is the hot path of every money flow, so it talks to the database in as few round trips as a
+hand-written implementation would (``bench/ledger.py`` measures it against one): one ``SELECT … FOR UPDATE``
+of the touched accounts (opening missing ones the caller knows how to open: ``open_accounts``), one
+``INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`` for the transaction (the UNIQUE key, not a
+prior look-up, decides a repeated or concurrent request; the existing row is only read when there is one),
+one multi-row insert of the postings and one batched update of the cached balances — plain SQL on the DB-API
+cursor of the session's connection, in the session's transaction, with no savepoint. ORM objects of the
+touched accounts that the session already holds get the new balances, and the returned ``LedgerTransaction``
+is a persistent ORM object (its postings load on access).
 """
 
 from __future__ import annotations
@@ -13,14 +23,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, InsufficientFunds
@@ -58,6 +70,76 @@ def get_account(session: Session, code: str) -> LedgerAccount | None:
     return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
 
 
+@dataclass(frozen=True)
+class AccountSpec:
+    """How to open an account on first use."""
+
+    type: str
+    name: str
+    owner_type: str = "platform"
+    owner_id: int | None = None
+    min_balance: int | None = None
+
+
+class _DriverSql:
+    """``post``'s statements as the database driver takes them, for one dialect.
+
+    ``post`` is the hot path of every money flow: compiling and executing through SQLAlchemy cost several times
+    what the database itself spends on these rows (``bench/ledger.py``), so its few fixed statements go
+    straight to the DB-API cursor of the session's connection, in the session's transaction. Values are
+    converted by the columns' own SQLAlchemy bind processors (e.g. UTC datetimes on SQLite), so the rows are
+    exactly what the ORM would have written.
+    """
+
+    _cache: dict[str, _DriverSql] = {}
+
+    @classmethod
+    def for_connection(cls, connection: Connection) -> _DriverSql:
+        name = connection.dialect.name
+        if name not in cls._cache:
+            cls._cache[name] = cls(connection.dialect)
+        return cls._cache[name]
+
+    def __init__(self, dialect):
+        self.postgresql = dialect.name == "postgresql"
+        if dialect.name not in ("postgresql", "sqlite"):
+            raise NotImplementedError(f"the ledger supports PostgreSQL and SQLite, not {dialect.name}")
+        p = self.p = "%s" if self.postgresql else "?"
+        self.datetime = LedgerTransaction.__table__.c.created_at.type.bind_processor(dialect) or (lambda v: v)
+        columns = "id, code, type, currency, balance, min_balance, posting_count"
+        self.lock_head = f"SELECT {columns} FROM ledger_accounts WHERE code IN ("
+        self.lock_tail = ") ORDER BY id" + (" FOR UPDATE" if self.postgresql else "")
+        self.insert_account = (
+            "INSERT INTO ledger_accounts (code, name, type, currency, owner_type, owner_id, balance, min_balance, "
+            f"posting_count, created_at, updated_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, 0, {p}, 0, {p}, {p}) "
+            f"ON CONFLICT (code) DO NOTHING RETURNING {columns}")
+        self.insert_transaction = (
+            "INSERT INTO ledger_transactions (kind, idempotency_key, request_hash, memo, reference_type, "
+            f"reference_id, reverses_id, created_by_id, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, "
+            f"{p}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
+        self.posting_values = f"({p}, {p}, {p}, {p}, {p})"
+        self.update_balance = (f"UPDATE ledger_accounts SET balance = balance + {p}, posting_count = posting_count "
+                               f"+ {p}, updated_at = {p} WHERE id = {p}")
+
+    def lock(self, cursor, codes: Sequence[str]) -> dict[str, list]:
+        """code -> [id, code, type, currency, balance, min_balance, posting_count] of the existing accounts,
+        locked in id order (``FOR UPDATE``; on SQLite the write transaction already holds the database)."""
+        cursor.execute(self.lock_head + ", ".join([self.p] * len(codes)) + self.lock_tail, list(codes))
+        return {row[1]: list(row) for row in cursor.fetchall()}
+
+    def open(self, cursor, code: str, spec: AccountSpec, currency: str, now: datetime) -> list | None:
+        """Insert the account unless it exists: the new row (which this transaction then holds), or None."""
+        stamp = self.datetime(now)
+        cursor.execute(self.insert_account, (code, spec.name or code, spec.type, currency, spec.owner_type,
+                                             spec.owner_id, spec.min_balance, stamp, stamp))
+        row = cursor.fetchone()
+        return list(row) if row else None
+
+    def insert_postings(self, cursor, rows: list[tuple]) -> None:
+        cursor.execute("INSERT INTO ledger_postings (transaction_id, account_id, amount, currency, balance_after) "
+                       "VALUES " + ", ".join([self.posting_values] * len(rows)), [v for row in rows for v in row])
+
+
 def open_account(session: Session, code: str, type_: str, *, name: str = "", currency: str = DEFAULT_CURRENCY,
                  owner_type: str = "platform", owner_id: int | None = None,
                  min_balance: int | None = None) -> LedgerAccount:
@@ -65,17 +147,14 @@ def open_account(session: Session, code: str, type_: str, *, name: str = "", cur
     account = get_account(session, code)
     if account is not None:
         return account
-    account = LedgerAccount(code=code, type=type_, name=name or code, currency=currency, owner_type=owner_type,
-                            owner_id=owner_id, min_balance=min_balance)
-    try:
-        with session.begin_nested():
-            session.add(account)
-            session.flush()
-    except IntegrityError:  # opened concurrently by another request
-        account = get_account(session, code)
-        if account is None:
-            raise
-    return account
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    try:  # a concurrent insert wins and is kept
+        _DriverSql.for_connection(connection).open(
+            cursor, code, AccountSpec(type_, name or code, owner_type, owner_id, min_balance), currency, utcnow())
+    finally:
+        cursor.close()
+    return get_account(session, code)
 
 
 def set_min_balance(session: Session, code: str, min_balance: int | None) -> LedgerAccount:
@@ -117,6 +196,59 @@ def _existing(session: Session, key: str, request_hash: str) -> LedgerTransactio
     return txn
 
 
+def _write(session, sql: _DriverSql, cursor, kind, key, legs, deltas, request_hash, currency, open_accounts,
+           values, extra_floors):
+    """Lock, check, append, update (see ``post``): (transaction id, locked rows, postings per account, None), or
+    (None, …, the transaction already posted under ``key``)."""
+    now = values["created_at"]
+    accounts = sql.lock(cursor, sorted(deltas))
+    missing = sorted(code for code in deltas if code not in accounts)
+    for code in missing:
+        spec = open_accounts(code) if open_accounts else None
+        if spec is None:
+            if (found := _existing(session, key, request_hash)) is not None:
+                return None, accounts, {}, found
+            raise LookupError(f"ledger accounts not opened: {', '.join(missing)}")
+        # None: opened concurrently since the lock query; lock it now (it has no postings of ours yet).
+        accounts[code] = sql.open(cursor, code, spec, currency, now) or sql.lock(cursor, [code])[code]
+
+    for code, delta in deltas.items():
+        _id, _code, type_, account_currency, cached, floor, _n = accounts[code]
+        if code in extra_floors:
+            floor = extra_floors[code] if floor is None else max(floor, extra_floors[code])
+        if account_currency != currency or (
+                floor is not None and delta * NORMAL_SIGN[type_] < 0 and (cached + delta) * NORMAL_SIGN[type_] < floor):
+            # A repeated request returns what it posted even if it could not be posted now.
+            if (found := _existing(session, key, request_hash)) is not None:
+                return None, accounts, {}, found
+            if account_currency != currency:
+                raise UnbalancedTransaction(f"{code} is in {account_currency}, not {currency}")
+            raise InsufficientFunds(_l("Not enough funds: the balance would fall below the allowed minimum."))
+
+    cursor.execute(sql.insert_transaction, (kind, key, request_hash, values["memo"], values["reference_type"],
+                                            values["reference_id"], values["reverses_id"], values["created_by_id"],
+                                            sql.datetime(now)))
+    row = cursor.fetchone()
+    if row is None:  # the key is taken: by this very request (replay) or by another one (conflict)
+        found = _existing(session, key, request_hash)
+        if found is None:  # pragma: no cover - the conflicting row is committed or ours, so it is visible
+            raise RuntimeError(f"idempotency key {key!r} conflicts but is not visible")
+        return None, accounts, {}, found
+    txn_id = row[0]
+
+    postings, counts = [], defaultdict(int)
+    for leg in legs:
+        account = accounts[leg.account]
+        account[4] += leg.amount
+        counts[leg.account] += 1
+        postings.append((txn_id, account[0], leg.amount, currency, account[4]))
+    sql.insert_postings(cursor, postings)
+    stamp = sql.datetime(now)
+    cursor.executemany(sql.update_balance, [(delta, counts[code], stamp, accounts[code][0])
+                                            for code, delta in deltas.items()])
+    return txn_id, accounts, counts, None
+
+
 def post(
     session: Session,
     *,
@@ -129,64 +261,61 @@ def post(
     actor_id: int | None = None,
     reverses_id: int | None = None,
     now: datetime | None = None,
+    open_accounts: Callable[[str], AccountSpec | None] | None = None,
+    floors: dict[str, int] | None = None,
 ) -> LedgerTransaction:
     """Append one balanced transaction (or return the one already posted under ``key``).
+
+    ``floors`` adds stricter minimum balances for this transaction only (e.g. a withdrawal may not draw on
+    the credit line that spending may use).
+
+    ``open_accounts(code)`` says how to open an account that does not exist yet (None, or no callable: it
+    must exist).
 
     :raises UnbalancedTransaction: the legs do not sum to zero or an amount is not a non-zero int.
     :raises IdempotencyConflict: ``key`` was used with different content.
     :raises InsufficientFunds: an account would go below its floor; nothing is written.
+    :raises LookupError: an account is not opened and ``open_accounts`` does not know it.
     """
     legs = [leg for leg in legs]
-    if len(legs) < 2 or any(not isinstance(l.amount, int) or isinstance(l.amount, bool) or l.amount == 0
-                            for l in legs):
+    if len(legs) < 2 or any(not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount == 0
+                            for leg in legs):
         raise UnbalancedTransaction("a transaction needs two or more non-zero integer legs")
     if sum(leg.amount for leg in legs) != 0:
         raise UnbalancedTransaction(f"legs of {kind} do not sum to zero: {legs}")
     request_hash = _request_hash(kind, currency, legs, reference)
-    found = _existing(session, key, request_hash)
-    if found is not None:
-        return found
-
-    accounts = _lock_accounts(session, (leg.account for leg in legs))
-    found = _existing(session, key, request_hash)  # posted while we waited for the locks
-    if found is not None:
-        return found
-
-    deltas: dict[str, int] = defaultdict(int)
+    deltas: dict[str, int] = {}
     for leg in legs:
-        deltas[leg.account] += leg.amount
-    for code, delta in deltas.items():
-        account = accounts[code]
-        if account.currency != currency:
-            raise UnbalancedTransaction(f"{code} is in {account.currency}, not {currency}")
-        if account.min_balance is None:
-            continue
-        new_normal = (account.balance + delta) * NORMAL_SIGN[account.type]
-        if delta * NORMAL_SIGN[account.type] < 0 and new_normal < account.min_balance:
-            raise InsufficientFunds(_l("Not enough funds: the balance would fall below the allowed minimum."))
-
+        deltas[leg.account] = deltas.get(leg.account, 0) + leg.amount
     now = now or utcnow()
-    txn = LedgerTransaction(kind=kind, idempotency_key=key, request_hash=request_hash, memo=memo,
-                            reference_type=reference[0] if reference else None,
-                            reference_id=reference[1] if reference else None,
-                            reverses_id=reverses_id, created_by_id=actor_id, created_at=now)
+    values = dict(kind=kind, idempotency_key=key, request_hash=request_hash, memo=memo,
+                  reference_type=reference[0] if reference else None,
+                  reference_id=reference[1] if reference else None,
+                  reverses_id=reverses_id, created_by_id=actor_id, created_at=now)
+
+    session.flush()  # pending ORM changes first (a no-op when there are none)
+    connection = session.connection()
+    sql = _DriverSql.for_connection(connection)
+    cursor = connection.connection.cursor()
     try:
-        with session.begin_nested():
-            session.add(txn)
-            session.flush()
-    except IntegrityError:  # the same key committed concurrently (SQLite, or a race past the lock)
-        found = _existing(session, key, request_hash)
-        if found is None:
-            raise
+        txn_id, accounts, counts, found = _write(session, sql, cursor, kind, key, legs, deltas, request_hash,
+                                                 currency, open_accounts, values, floors or {})
+    finally:
+        cursor.close()
+    if found is not None:
         return found
-    for leg in legs:
-        account = accounts[leg.account]
-        account.balance += leg.amount
-        account.posting_count += 1
-        account.updated_at = now
-        session.add(Posting(transaction_id=txn.id, account_id=account.id, amount=leg.amount, currency=currency,
-                            balance_after=account.balance))
-    session.flush()
+
+    # Keep ORM objects of these accounts that the session already holds in step with the database.
+    for code in deltas:
+        account_id, _code, _t, _c, new_balance, _f, posting_count = accounts[code]
+        cached_object = session.identity_map.get(identity_key(LedgerAccount, account_id))
+        if cached_object is not None:
+            set_committed_value(cached_object, "balance", new_balance)
+            set_committed_value(cached_object, "posting_count", posting_count + counts[code])
+            set_committed_value(cached_object, "updated_at", now)
+    txn = LedgerTransaction(id=txn_id, **values)
+    make_transient_to_detached(txn)  # persistent without another INSERT: the row is written above
+    session.add(txn)
     return txn
 
 

@@ -10,7 +10,14 @@ from marketplace.errors import InsufficientFunds
 from marketplace.ledger import flows
 from marketplace.ledger.flows import EscrowRelease
 from marketplace.ledger.models import LedgerTransaction, Posting
-from marketplace.ledger.services import IdempotencyConflict, Leg, UnbalancedTransaction, post, reverse, set_min_balance
+from marketplace.ledger.services import (
+    IdempotencyConflict,
+    Leg,
+    UnbalancedTransaction,
+    post,
+    reverse,
+    set_min_balance,
+)
 from tests.ledger_helpers import assert_balances, assert_ledger_sound
 
 E, C, O, B, P = 7, 3, 11, 5, 9  # enterprise, creator, order, boost, payout ids
@@ -220,3 +227,15 @@ def test_ledger_check_command_recomputes_every_balance(app, session):
     result = runner.invoke(args=["ledger", "check"])
     assert result.exit_code == 1
     assert f"MISMATCH {W}: cached -10001, postings -10000" in result.output
+
+
+def test_withdrawal_never_draws_on_the_credit_line(session):
+    flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
+    set_min_balance(session, W, -50_000)
+    with pytest.raises(InsufficientFunds):
+        flows.brand_withdrawal(session, enterprise_id=E, amount=10_001, key="w")
+    flows.brand_withdrawal(session, enterprise_id=E, amount=10_000, key="w2")
+    assert_balances(session, {W: 0, flows.CASH_BANK: 0})
+    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=20_000, service_fee=0, key="f")  # spending may
+    assert_balances(session, {W: -20_000})
+    assert_ledger_sound(session)
