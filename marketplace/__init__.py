@@ -80,6 +80,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.creators.discovery_views import bp as discovery_bp
+    from marketplace.creators.profile_views import bp as creator_profiles_bp
     from marketplace.creators.views import bp as creators_bp
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.finance.views import bp as finance_bp
@@ -88,8 +90,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments.views import bp as payments_bp
     from marketplace.staff.views import bp as staff_bp
 
-    for blueprint in (main_bp, accounts_bp, enterprises_bp, creators_bp, staff_bp, payments_bp, card_bp,
-                      finance_bp):
+    for blueprint in (main_bp, accounts_bp, enterprises_bp, creators_bp, creator_profiles_bp, discovery_bp,
+                      staff_bp, payments_bp, card_bp, finance_bp):
         app.register_blueprint(blueprint)
     if app.config["CANAL_ENV"] != "production" and app.config["MAIL_BACKEND"] == "console":
         from marketplace.main.devmail import bp as devmail_bp

@@ -20,11 +20,12 @@ from marketplace.db import get_session
 from marketplace.enterprises.models import Enterprise, Membership
 
 # Enterprise roles -> permissions (design.md §3).
-_VIEW = {"enterprise.view", "enterprise.members.view"}
+# Every member finds creators and sees the enterprise's shortlists; owners and managers change the shortlists.
+_VIEW = {"enterprise.view", "enterprise.members.view", "enterprise.discover", "enterprise.shortlists.view"}
 ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset(_VIEW),
     "finance": frozenset(_VIEW | {"enterprise.finance", "enterprise.licence.view"}),
-    "manager": frozenset(_VIEW | {"enterprise.orders", "enterprise.licence.view"}),
+    "manager": frozenset(_VIEW | {"enterprise.orders", "enterprise.licence.view", "enterprise.shortlists.edit"}),
     "owner": frozenset(
         _VIEW
         | {
@@ -33,17 +34,20 @@ ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "enterprise.licence.view",
             "enterprise.orders",
             "enterprise.finance",
+            "enterprise.shortlists.edit",
         }
     ),
 }
 
 # Staff roles -> permissions. Admin manages users and configuration and may see everything staff see.
+# Every staff role may open a creator's profile page; verifiers also see identity documents.
 STAFF_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "reviewer": frozenset({"staff.console", "staff.verification", "enterprise.licence.view"}),
-    "finance": frozenset({"staff.console", "staff.audit", "finance.view", "finance.manage"}),
+    "reviewer": frozenset({"staff.console", "staff.verification", "enterprise.licence.view", "creator.profile.view",
+                           "creator.identity.view"}),
+    "finance": frozenset({"staff.console", "staff.audit", "finance.view", "finance.manage", "creator.profile.view"}),
     "admin": frozenset(
         {"staff.console", "staff.verification", "staff.audit", "staff.users", "enterprise.licence.view",
-         "finance.view"}
+         "finance.view", "creator.profile.view", "creator.identity.view"}
     ),
 }
 
@@ -63,6 +67,19 @@ def membership_of(user: User, enterprise_id: int) -> Membership | None:
     return cache[key]
 
 
+def is_enterprise_member(user: User) -> bool:
+    """Is the user a member of at least one enterprise (memoised per request)?"""
+    cache: dict[int, bool] = g.setdefault("_is_member", {})
+    if user.id not in cache:
+        cache[user.id] = get_session().scalar(select(Membership.id).where(Membership.user_id == user.id)
+                                              .limit(1)) is not None
+    return cache[user.id]
+
+
+def _is_own_creator(user: User, creator: object) -> bool:
+    return creator is not None and getattr(creator, "user_id", None) == user.id
+
+
 def _enterprise_id(obj: object) -> int | None:
     if isinstance(obj, Enterprise):
         return obj.id
@@ -79,6 +96,12 @@ def can(user: User | None, permission: str, obj: object = None) -> bool:
         from marketplace.creators.services import creator_for_user
 
         return creator_for_user(get_session(), user) is not None
+    if permission == "creator.profile.view":
+        # A creator's page: the creator (preview, listed or not), and members of any enterprise once listed.
+        return _is_own_creator(user, obj) or (bool(getattr(obj, "listed", False)) and is_enterprise_member(user))
+    if permission == "creator.identity.view":
+        # A real-name request's document: the creator who sent it (and verifying staff, above).
+        return _is_own_creator(user, getattr(obj, "creator", None))
     if permission.startswith("enterprise."):
         enterprise_id = _enterprise_id(obj)
         if enterprise_id is None:
@@ -115,9 +138,16 @@ class Context:
 
 
 def available_contexts(user: User) -> list[Context]:
-    """Every context the user can switch to, in navigation order."""
+    """Every context the user can switch to, in navigation order (memoised per request)."""
     if not getattr(user, "is_authenticated", False):
         return []
+    cache: dict[int, list[Context]] = g.setdefault("_available_contexts", {})
+    if user.id not in cache:
+        cache[user.id] = _available_contexts(user)
+    return cache[user.id]
+
+
+def _available_contexts(user: User) -> list[Context]:
     from marketplace.creators.services import creator_for_user
 
     db = get_session()
@@ -144,6 +174,18 @@ def current_context() -> Context:
     context = next((c for c in contexts if c.key == chosen), contexts[0] if contexts else Context("none"))
     g._context = context
     return context
+
+
+def require_acting_enterprise(permission: str) -> Enterprise:
+    """The enterprise the user is acting for, when they may exercise ``permission`` in it; else 403.
+
+    For pages that belong to no enterprise in their URL (finding and comparing creators): they act for the
+    enterprise chosen as the context, so a brand member browsing as their creator self is refused."""
+    context = current_context()
+    if context.kind != "enterprise" or context.enterprise is None:
+        abort(403)
+    require(permission, context.enterprise)
+    return context.enterprise
 
 
 def set_context(key: str) -> bool:

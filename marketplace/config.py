@@ -59,6 +59,9 @@ def check_config(config: dict[str, Any]) -> None:
     """Refuse combinations that must never run (checked after a test's overrides too). :raises ConfigError:"""
     if config.get("STRIPE_SANDBOX") and config.get("CANAL_ENV") == "production":
         raise ConfigError("STRIPE_SANDBOX cannot be enabled in production: it fakes card payments")
+    from marketplace.platform import get_connector
+
+    get_connector(config)  # an unknown PLATFORM_CONNECTOR fails at start, not on the first link
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -119,6 +122,11 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         raise ConfigError("STRIPE_API_BASE must be an http(s) URL")
     stripe_payment_methods = parse_payment_methods(e.get("STRIPE_PAYMENT_METHODS", ""))
     stripe_sandbox = _bool(e.get("STRIPE_SANDBOX"), canal_env == "development" and not stripe_secret_key)
+
+    from marketplace.platform import get_connector
+
+    platform_connector = e.get("PLATFORM_CONNECTOR") or "sandbox"
+    get_connector({"PLATFORM_CONNECTOR": platform_connector})  # :raises ConfigError: unknown connector
 
     return {
         "CANAL_ENV": canal_env,
@@ -184,4 +192,7 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "PLATFORM_BANK_ACCOUNT_NAME": e.get("PLATFORM_BANK_ACCOUNT_NAME", "Canal Technology (Shanghai) Co., Ltd."),
         "PLATFORM_BANK_ACCOUNT_NUMBER": e.get("PLATFORM_BANK_ACCOUNT_NUMBER", "6225 8801 2345 6789"),
         "DEMO_PASSWORD": e.get("DEMO_PASSWORD", "canal-demo-2026"),
+        # Where creator and work statistics come from (marketplace/platform): "sandbox" is the seeded simulator.
+        "PLATFORM_CONNECTOR": platform_connector,
+        "PLATFORM_SANDBOX_SEED": _int("PLATFORM_SANDBOX_SEED", e.get("PLATFORM_SANDBOX_SEED"), 2026),
     }

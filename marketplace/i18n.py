@@ -6,7 +6,7 @@ Accept-Language header. Times are stored in UTC and shown in the user's zone (de
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import available_timezones
 
 from babel import Locale
@@ -61,10 +61,16 @@ def language_code(locale: Locale | None) -> str:
     """
     if locale is None:
         return "en"
-    for code in LANGUAGES:
-        if Locale.parse(code) == locale:
+    for code, parsed in _parsed_languages().items():
+        if parsed == locale:
             return code
     return str(locale)
+
+
+@cache
+def _parsed_languages() -> dict[str, Locale]:
+    """``LANGUAGES`` parsed once: every translated string asks ``language_code`` (Locale.parse is slow)."""
+    return {code: Locale.parse(code) for code in LANGUAGES}
 
 
 class CatalogDomain(Domain):

@@ -15,6 +15,7 @@ from marketplace.creators.models import (  # noqa: F401
     StatSnapshot,
     Work,
 )
+from marketplace.creators.search_index import CreatorSearch  # noqa: F401
 from marketplace.db import Base
 from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent  # noqa: F401
 from marketplace.files.models import StoredFile  # noqa: F401

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import click
 from flask import Flask
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select
 from stdnum.cn import uscc as uscc_std
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import create_user
+from marketplace.creators.models import Creator
 from marketplace.creators.services import become_creator
 from marketplace.db import database
 from marketplace.enterprises import services as enterprise_services
@@ -107,6 +108,9 @@ def seed_demo(app: Flask) -> bool:
             if session.scalar(select(TopUp.id).limit(1)) is None:
                 _seed_money(session)
                 created = True
+            if session.scalar(select(func.count(Creator.id))) < 50:
+                _seed_creators(session, password)
+                created = True
             session.commit()
             return created
         except Exception:
@@ -183,6 +187,15 @@ def _seed_money(session) -> None:
     pending.created_at = now - timedelta(hours=5)
     payments.set_credit_line(session, finance_staff, lumen, 100_000_00,
                              "Quarterly campaign budget approved; 30-day terms.")
+    session.flush()
+
+
+def _seed_creators(session, password: str) -> None:
+    """A few hundred creators across categories and regions, linked to the sandbox platform, with rate cards."""
+    from marketplace.creators.demo import seed_demo_creators
+    from marketplace.security import hash_password
+
+    seed_demo_creators(session, hash_password(password))  # one hash for every demo creator: seeding stays fast
     session.flush()
 
 

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -28,7 +27,8 @@ from marketplace.enterprises.forms import ROLE_DESCRIPTIONS, ROLE_LABELS, Enterp
 from marketplace.enterprises.models import Enterprise, Invitation, Membership, VerificationEvent
 from marketplace.enterprises.states import STATE_LABELS, editable_legal_details
 from marketplace.errors import DomainError, TokenInvalid
-from marketplace.files.services import DOCUMENT_TYPES, check_upload, file_path, store_bytes
+from marketplace.files.services import DOCUMENT_TYPES, check_upload, store_bytes
+from marketplace.files.serving import send_stored_file
 from marketplace.forms import ActionForm, apply_domain_error
 
 bp = Blueprint("enterprises", __name__, url_prefix="")
@@ -167,12 +167,7 @@ def send_licence(enterprise: Enterprise):
     """Serve an enterprise's licence inline (framable by our own pages only)."""
     if enterprise.licence_file is None:
         abort(404)
-    stored = enterprise.licence_file
-    response = send_file(file_path(stored), mimetype=stored.content_type, download_name=stored.original_name,
-                         as_attachment=False, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.frame_same_origin = True
-    return response
+    return send_stored_file(enterprise.licence_file, frame_same_origin=True)
 
 
 @bp.get("/enterprises/<int:enterprise_id>/licence")

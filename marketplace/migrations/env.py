@@ -5,13 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from marketplace.migrations.drift import include_object
 from marketplace.models import metadata
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name == "alembic_version")
 
 
 def run_migrations_online() -> None:

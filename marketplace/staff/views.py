@@ -1,4 +1,5 @@
-"""Staff console: dashboard, enterprise verification queue with licence viewer, audit log, users."""
+"""Staff console: dashboard, enterprise verification queue with licence viewer, creators' real-name
+verification queue with document viewer, audit log, users."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from sqlalchemy import func, or_, select
 from marketplace import authz
 from marketplace.accounts.models import STAFF_ROLES, User
 from marketplace.audit.models import AuditEntry
+from marketplace.creators import services as creator_services
+from marketplace.creators.forms import IdentityRejectForm
+from marketplace.creators.models import VERIFICATION_STATES as IDENTITY_STATES
+from marketplace.creators.models import IdentityVerification
+from marketplace.creators.states import IDENTITY_STATE_LABELS
+from marketplace.creators.taxonomy import ID_TYPES
 from marketplace.db import get_session
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.forms import RejectForm
@@ -18,6 +25,7 @@ from marketplace.enterprises.states import STATE_LABELS
 from marketplace.enterprises.views import send_licence
 from marketplace.errors import DomainError
 from marketplace.extensions import client_ip
+from marketplace.files.serving import send_stored_file
 from marketplace.forms import ActionForm, apply_domain_error
 from marketplace.main.templating import paginate
 from marketplace.staff import services
@@ -41,7 +49,10 @@ def home():
                              .group_by(Enterprise.verification_state)).all())
     recent = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)).all() \
         if authz.can(current_user, "staff.audit") else []
-    return render_template("staff/home.html", counts=counts, recent=recent, state_labels=STATE_LABELS)
+    identity_pending = db.scalar(select(func.count()).select_from(IdentityVerification)
+                                 .where(IdentityVerification.state == "pending"))
+    return render_template("staff/home.html", counts=counts, recent=recent, state_labels=STATE_LABELS,
+                           identity_pending=identity_pending)
 
 
 @bp.get("/enterprises")
@@ -201,3 +212,107 @@ def set_active(user_id: int):
     flash(_("%(email)s was reactivated.", email=user.email) if active
           else _("%(email)s was deactivated.", email=user.email), "success")
     return redirect(url_for("staff.users", q=request.args.get("q", "")))
+
+
+# --- creators' real-name verification ------------------------------------------------------------------------
+
+
+def _load_identity(verification_id: int) -> IdentityVerification:
+    verification = get_session().get(IdentityVerification, verification_id)
+    if verification is None:
+        abort(404)
+    return verification
+
+
+@bp.get("/identity")
+@login_required
+def identity_queue():
+    authz.require("staff.verification")
+    db = get_session()
+    state = request.args.get("state", "pending")
+    query = select(IdentityVerification)
+    if state in IDENTITY_STATES:
+        query = query.where(IdentityVerification.state == state)
+    # The queue is first come, first served; decided requests show the latest decision first.
+    if state == "pending":
+        query = query.order_by(IdentityVerification.created_at.asc(), IdentityVerification.id)
+    else:
+        query = query.order_by(IdentityVerification.reviewed_at.desc(), IdentityVerification.id.desc())
+    page = paginate(db, query, per_page=20)
+    counts = dict(db.execute(select(IdentityVerification.state, func.count())
+                             .group_by(IdentityVerification.state)).all())
+    return render_template("staff/identity_queue.html", page=page, state=state, counts=counts,
+                           states=IDENTITY_STATES, state_labels=IDENTITY_STATE_LABELS,
+                           id_types=ID_TYPES)
+
+
+def _render_identity(verification: IdentityVerification, reject_form: IdentityRejectForm, status: int = 200):
+    db = get_session()
+    history = db.scalars(select(IdentityVerification)
+                         .where(IdentityVerification.creator_id == verification.creator_id,
+                                IdentityVerification.id != verification.id)
+                         .order_by(IdentityVerification.id.desc())).all()
+    return render_template("staff/identity.html", verification=verification, creator=verification.creator,
+                           history=history, same_id=creator_services.same_id_elsewhere(db, verification),
+                           reject_form=reject_form, action_form=ActionForm(), state_labels=IDENTITY_STATE_LABELS,
+                           id_types=ID_TYPES), status
+
+
+@bp.get("/identity/<int:verification_id>")
+@login_required
+def identity(verification_id: int):
+    authz.require("staff.verification")
+    return _render_identity(_load_identity(verification_id), IdentityRejectForm())
+
+
+@bp.get("/identity/<int:verification_id>/photo")
+@login_required
+def identity_photo(verification_id: int):
+    authz.require("staff.verification")
+    verification = _load_identity(verification_id)
+    if verification.photo is None:
+        abort(404)
+    return send_stored_file(verification.photo, frame_same_origin=True)
+
+
+@bp.post("/identity/<int:verification_id>/approve")
+@login_required
+def approve_identity(verification_id: int):
+    authz.require("staff.verification")
+    verification = _load_identity(verification_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    try:
+        creator_services.review_identity(db, current_user, verification, True, ip_address=client_ip())
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        flash(error.message, "error")
+        return _render_identity(verification, IdentityRejectForm(), error.status_code)
+    flash(_("%(name)s is verified.", name=verification.legal_name), "success")
+    return redirect(url_for("staff.identity_queue"))
+
+
+@bp.post("/identity/<int:verification_id>/reject")
+@login_required
+def reject_identity(verification_id: int):
+    authz.require("staff.verification")
+    verification = _load_identity(verification_id)
+    form = IdentityRejectForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            creator_services.review_identity(db, current_user, verification, False, form.reason.data,
+                                             ip_address=client_ip())
+            db.commit()
+        except DomainError as error:
+            db.rollback()
+            if not apply_domain_error(form, error):
+                flash(error.message, "error")
+                return _render_identity(verification, form, error.status_code)
+        else:
+            flash(_("The request of %(name)s was sent back with your reason.", name=verification.legal_name),
+                  "success")
+            return redirect(url_for("staff.identity_queue"))
+    return _render_identity(verification, form, 400)

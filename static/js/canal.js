@@ -48,7 +48,8 @@
     // Disable submit buttons after the first submit to avoid double posts.
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function (event) {
-        if (event.defaultPrevented) { return; }
+        // htmx forms stay on the page: their buttons must stay usable for the next request.
+        if (event.defaultPrevented || form.hasAttribute("hx-get") || form.hasAttribute("hx-post")) { return; }
         form.querySelectorAll("button[type=submit]").forEach(function (button) {
           window.setTimeout(function () { button.disabled = true; }, 0);
         });

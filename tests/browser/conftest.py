@@ -75,6 +75,9 @@ def _empty_tables(app) -> None:
             names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Foreign keys are checked at commit, when every table is empty: the creators ↔ rate card versions
+            # cycle has no deletion order that satisfies them row by row.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             for table in reversed(metadata.sorted_tables):
                 connection.execute(delete(table))
 

@@ -12,16 +12,20 @@ PASSWORD = "canal-demo-2026"
 
 TOURS = {
     "owner@lumen.demo": ["/dashboard", "/enterprises/1", "/enterprises/1/members", "/enterprises/1/edit",
-                         "/creator/", "/settings", "/settings/password", "/enterprises/new"],
+                         "/creator/", "/settings", "/settings/password", "/enterprises/new", "/discover",
+                         "/discover?q=美妆&followers_min=10000&sort=followers", "/discover?q=zzzz火星",
+                         "/enterprises/1/shortlists"],
     "finance@lumen.demo": ["/enterprises/1/wallet", "/enterprises/1/wallet/top-up",
                            "/enterprises/1/wallet/top-ups/4/bank"],
     "finance@canal.demo": ["/finance/", "/finance/top-ups", "/finance/accounts", "/finance/accounts/2",
                            "/finance/transactions/1", "/finance/trial-balance", "/finance/credit-lines",
                            "/finance/enterprises/1/credit-line"],
-    "viewer@lumen.demo": ["/enterprises/1", "/enterprises/1/members"],
+    "viewer@lumen.demo": ["/enterprises/1", "/enterprises/1/members", "/creators/2"],
     "owner@nimbus.demo": ["/dashboard"],
     "reviewer@canal.demo": ["/staff/", "/staff/enterprises", "/staff/enterprises?state=rejected",
-                            "/staff/enterprises/2"],
+                            "/staff/enterprises/2", "/staff/identity", "/staff/identity?state=approved"],
+    "mia@creators.demo": ["/creator/", "/creator/profile", "/creator/platform", "/creator/rate-card",
+                          "/creator/verification", "/creators/2"],
     "admin@canal.demo": ["/staff/audit", "/staff/users"],
 }
 

@@ -30,6 +30,7 @@ A row may add to the world with ``setup`` (run before the actor signs in): the w
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Callable
@@ -94,6 +95,8 @@ class World:
     outbox_email_id: int
     own_context: dict[str, str] = field(default_factory=dict)
     money: dict[str, int] = field(default_factory=dict)  # filled by ``money_world`` for the money rows
+    creator: dict[str, int] = field(default_factory=dict)  # filled by ``creator_world`` for the creator rows
+    discovery: dict[str, int] = field(default_factory=dict)  # filled by ``discovery_world`` for discovery rows
 
 
 def _token_from_mail(session, email_id: int, path: str) -> str:
@@ -215,6 +218,65 @@ def card_world(session, w: World) -> None:
     stripe_until_app_context_ends(current_app._get_current_object())
 
 
+def creator_world(session, w: World) -> None:
+    """For the creator profile and identity rows: the creator listed (handle, category, a linked platform
+    account), with an avatar, a rate card, statistics, works, and a pending real-name request with a photo."""
+    from datetime import timedelta
+
+    from werkzeug.datastructures import FileStorage
+
+    from marketplace.creators import services as creator_services
+    from marketplace.creators.models import Creator, PlatformAccount, StatSnapshot, Work
+
+    creator = session.scalar(select(Creator).where(Creator.user_id == w.users[CREATOR].id))
+    session.add(PlatformAccount(creator_id=creator.id, platform="sandbox", external_id="matrix_creator",
+                                handle="@matrix_creator"))
+    session.flush()
+    creator_services.update_profile(session, creator, handle="matrix_creator", display_name="Matrix Creator",
+                                    kind="individual", bio="美妆测评", categories=["beauty"], regions=["44"],
+                                    languages=["zh"], accepting_orders=True)
+    if "png" not in _cache:
+        _cache["png"] = licence_png("Matrix", "91310000MA1FL8XQ30")
+    creator_services.set_avatar(session, creator, FileStorage(io.BytesIO(_cache["png"]), "me.png"))
+    creator_services.save_rate_card(session, creator, {"short_video": 5_000_00}, 1, 7, "")
+    today = utcnow().date()
+    creator.followers, creator.avg_plays, creator.engagement_bp = 12_000, 3_000, 450
+    creator.audience = {"gender": {"female": 70, "male": 30}, "age": {"18-23": 40, "24-30": 60},
+                        "provinces": {"44": 80, "other": 20}}
+    session.add_all([StatSnapshot(creator_id=creator.id, taken_on=today - timedelta(days=d), followers=12_000 - d)
+                     for d in range(3)])
+    session.add_all([Work(creator_id=creator.id, platform="sandbox", external_id=f"matrix-work-{i}",
+                          url=f"https://sandbox.test/w/{i}", title=f"Work {i}", published_at=utcnow(), plays=1000,
+                          likes=50, comments=5, shares=5) for i in range(2)])
+    request = creator_services.submit_identity(session, creator, "张三", "resident_id", VALID_RESIDENT_ID,
+                                               FileStorage(io.BytesIO(_cache["png"]), "id.png"))
+    session.flush()
+    w.creator = {"id": creator.id, "identity": request.id}
+
+
+VALID_RESIDENT_ID = "11010519491231002X"  # GB 11643-1999 check digit
+
+
+def discovery_world(session, w: World) -> None:
+    """For the discovery rows: two listed creators of their own, and A's shortlist holding the first (with a
+    note)."""
+    from marketplace.creators.models import Creator, CreatorCategory, Shortlist, ShortlistEntry
+
+    ids = []
+    for name, handle in (("Matrix Listed", "matrix_listed"), ("Matrix Other", "matrix_other")):
+        creator = become_creator(session, _quick_user(session))
+        creator.display_name, creator.handle, creator.bio = name, handle, "美妆测评"
+        creator.listed, creator.followers, creator.engagement_bp = True, 20_000, 400
+        creator.categories.append(CreatorCategory(category="beauty"))
+        ids.append(creator.id)
+    shortlist = Shortlist(enterprise_id=w.a_id, name="Matrix shortlist", created_by_id=w.users[A_OWNER].id)
+    session.add(shortlist)
+    session.flush()
+    session.add(ShortlistEntry(shortlist_id=shortlist.id, creator_id=ids[0], note="First pick"))
+    session.flush()
+    w.discovery = {"listed": ids[0], "other": ids[1], "shortlist": shortlist.id}
+
+
 # --- probes: read the state a request would change (fresh from the database) ------------------------------
 
 
@@ -270,6 +332,69 @@ def _a_credit_limit(s, w):
 
 def _enterprise_count(s, w):
     return s.scalar(select(func.count()).select_from(Enterprise))
+
+
+def _creator_of(w: World):
+    from marketplace.creators.models import Creator
+
+    return select(Creator.id).where(Creator.user_id == w.users[CREATOR].id).scalar_subquery()
+
+
+def _creator_handle(s, w):
+    from marketplace.creators.models import Creator
+
+    return s.scalar(select(Creator.handle).where(Creator.user_id == w.users[CREATOR].id))
+
+
+def _creator_platform_accounts(s, w):
+    from marketplace.creators.models import PlatformAccount
+
+    return s.scalar(select(func.count()).select_from(PlatformAccount).where(PlatformAccount.creator_id == _creator_of(w)))
+
+
+def _creator_rate_cards(s, w):
+    from marketplace.creators.models import RateCardVersion
+
+    return s.scalar(select(func.count()).select_from(RateCardVersion).where(RateCardVersion.creator_id == _creator_of(w)))
+
+
+def _creator_identity_requests(s, w):
+    from marketplace.creators.models import IdentityVerification
+
+    return s.scalar(select(func.count()).select_from(IdentityVerification)
+                    .where(IdentityVerification.creator_id == _creator_of(w)))
+
+
+def _identity_state(s, w):
+    from marketplace.creators.models import IdentityVerification
+
+    return s.scalar(select(IdentityVerification.state).where(IdentityVerification.id == w.creator["identity"]))
+
+
+def _a_shortlists(s, w):
+    from marketplace.creators.models import Shortlist
+
+    return s.scalar(select(func.count()).select_from(Shortlist).where(Shortlist.enterprise_id == w.a_id))
+
+
+def _shortlist_name(s, w):
+    from marketplace.creators.models import Shortlist
+
+    return s.scalar(select(Shortlist.name).where(Shortlist.id == w.discovery["shortlist"]))
+
+
+def _a_shortlist_entries(s, w):
+    from marketplace.creators.models import Shortlist, ShortlistEntry
+
+    return s.scalar(select(func.count()).select_from(ShortlistEntry).join(Shortlist)
+                    .where(Shortlist.enterprise_id == w.a_id))
+
+
+def _entry_note(s, w):
+    from marketplace.creators.models import ShortlistEntry
+
+    return s.scalar(select(ShortlistEntry.note).where(ShortlistEntry.shortlist_id == w.discovery["shortlist"],
+                                                      ShortlistEntry.creator_id == w.discovery["listed"]))
 
 
 # --- form data -------------------------------------------------------------------------------------------
@@ -333,10 +458,41 @@ def top_up(w: World) -> dict:
     return {"top_up_id": w.money["top_up"]}
 
 
+def creator_id(w: World) -> dict:
+    return {"creator_id": w.creator["id"]}
+
+
+def identity(w: World) -> dict:
+    return {"verification_id": w.creator["identity"]}
+
+
+def _profile_form(w: World, actor: str) -> dict[str, Any]:
+    return {"handle": "matrix_creator", "display_name": "Matrix Creator", "kind": "individual", "bio": "",
+            "categories": ["beauty", "food"], "regions": ["44"], "languages": ["zh"], "accepting_orders": "y"}
+
+
+def _identity_form(w: World, actor: str) -> dict[str, Any]:
+    if "png" not in _cache:
+        _cache["png"] = licence_png("Matrix", "91310000MA1FL8XQ30")
+    return {"legal_name": "张三", "id_type": "resident_id", "id_number": VALID_RESIDENT_ID,
+            "photo": (io.BytesIO(_cache["png"]), "id.png")}
+
+
 A_WALLET = frozenset({A_OWNER, A_FINANCE})  # enterprise.finance
 FINANCE_VIEW = frozenset({FINANCE_STAFF, ADMIN})  # finance.view (admins read only)
 FINANCE_MANAGE = frozenset({FINANCE_STAFF})  # finance.manage
 M = money_world
+D = discovery_world
+ACTS_FOR_AN_ENTERPRISE = A_MEMBERS | {B_OWNER}  # users whose acting context is an enterprise
+A_SHORTLIST_EDITORS = frozenset({A_OWNER, A_MANAGER})  # enterprise.shortlists.edit
+
+
+def a_shortlist(w: World) -> dict:
+    return {"enterprise_id": w.a_id, "shortlist_id": w.discovery["shortlist"]}
+
+
+def a_shortlist_entry(w: World) -> dict:
+    return {"enterprise_id": w.a_id, "shortlist_id": w.discovery["shortlist"], "creator_id": w.discovery["listed"]}
 
 
 R = Row
@@ -445,6 +601,35 @@ MATRIX: list[Row] = [
       "users with a creator record only"),
     R("creators.become", "POST", none, SIGNED_IN, (302,),
       "any signed-in user may open a creator workspace for themselves"),
+    R("creators.profile", "GET", none, frozenset({CREATOR}), (200,),
+      "creator.workspace: the creator's own profile form"),
+    R("creators.profile", "POST", none, frozenset({CREATOR}), (302,),
+      "creator.workspace: changes only the signed-in creator's own profile",
+      data=_profile_form, probe=_creator_handle),
+    R("creators.platform", "GET", none, frozenset({CREATOR}), (200,),
+      "creator.workspace: the creator's own platform account"),
+    R("creators.platform", "POST", none, frozenset({CREATOR}), (302,),
+      "creator.workspace: links a sandbox account to the signed-in creator",
+      data=lambda w, actor: {"account": "@matrix_beauty"}, probe=_creator_platform_accounts),
+    R("creators.rate_card", "GET", none, frozenset({CREATOR}), (200,),
+      "creator.workspace: the creator's own rate card and its history"),
+    R("creators.rate_card", "POST", none, frozenset({CREATOR}), (302,),
+      "creator.workspace: appends a version to the signed-in creator's rate card",
+      data=lambda w, actor: {"price_short_video": "2000", "revision_rounds": "1", "lead_time_days": "7"},
+      probe=_creator_rate_cards),
+    R("creators.verification", "GET", none, frozenset({CREATOR}), (200,),
+      "creator.workspace: the creator's own real-name verification"),
+    R("creators.verification", "POST", none, frozenset({CREATOR}), (302,),
+      "creator.workspace: sends the signed-in creator's own real-name request",
+      data=_identity_form, probe=_creator_identity_requests),
+    R("creators.identity_photo", "GET", identity, frozenset({CREATOR}) | VERIFIERS, (200,),
+      "creator.identity.view: the creator who sent it, and verifying staff", setup=creator_world),
+    # --- creator profile pages for brands (``creator_world``: the creator is listed) ----------------------
+    R("creator_profiles.profile", "GET", creator_id, SIGNED_IN, (200,),
+      "creator.profile.view: members of any enterprise (A's and B's), every staff role, and the creator "
+      "themself (preview)", setup=creator_world),
+    R("creator_profiles.avatar", "GET", creator_id, SIGNED_IN, (200,),
+      "creator.profile.view, like the profile page", setup=creator_world),
     # --- staff -----------------------------------------------------------------------------------------
     R("staff.home", "GET", none, STAFF_CONSOLE, (200,),
       "staff.console: every staff role"),
@@ -461,6 +646,18 @@ MATRIX: list[Row] = [
       "staff.verification: reviewer, admin",
       data=lambda w, actor: {"reason": "Licence is blurry, please rescan."},
       probe=_b_state),
+    R("staff.identity_queue", "GET", none, VERIFIERS, (200,),
+      "staff.verification: reviewer, admin", setup=creator_world),
+    R("staff.identity", "GET", identity, VERIFIERS, (200,),
+      "staff.verification: reviewer, admin", setup=creator_world),
+    R("staff.identity_photo", "GET", identity, VERIFIERS, (200,),
+      "staff.verification: reviewer, admin (the creator has their own URL)", setup=creator_world),
+    R("staff.approve_identity", "POST", identity, VERIFIERS, (302,),
+      "staff.verification: reviewer, admin; gives the creator the verified badge", setup=creator_world,
+      probe=_identity_state),
+    R("staff.reject_identity", "POST", identity, VERIFIERS, (302,),
+      "staff.verification: reviewer, admin", setup=creator_world,
+      data=lambda w, actor: {"reason": "The photo is blurry, please retake it."}, probe=_identity_state),
     R("staff.audit", "GET", none, AUDITORS, (200,),
       "staff.audit: finance staff, admin"),
     R("staff.users", "GET", none, frozenset({ADMIN}), (200,),
@@ -469,6 +666,34 @@ MATRIX: list[Row] = [
       "staff.users: admin only (deactivates newbie)",
       data=lambda w, actor: {"active": "0"},
       probe=_newbie_active),
+    # --- discovery: finding creators, shortlists, comparison (``discovery_world``) -------------------------
+    R("discovery.discover", "GET", none, ACTS_FOR_AN_ENTERPRISE, (200,),
+      "enterprise.discover in the acting enterprise: any member of one (B's owner searches for B); a creator or "
+      "staff context has no enterprise to search for", setup=D),
+    R("discovery.compare", "GET", lambda w: {"ids": f"{w.discovery['listed']},{w.discovery['other']}"},
+      ACTS_FOR_AN_ENTERPRISE, (200,),
+      "enterprise.discover in the acting enterprise, like the search (listed creators only)", setup=D),
+    R("discovery.shortlists", "GET", ent_a, A_MEMBERS, (200,),
+      "enterprise.shortlists.view: every member of A; not B's owner", setup=D),
+    R("discovery.create_shortlist", "POST", ent_a, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager of A", setup=D,
+      data=lambda w, actor: {"name": "Autumn launch"}, probe=_a_shortlists),
+    R("discovery.shortlist", "GET", a_shortlist, A_MEMBERS, (200,),
+      "enterprise.shortlists.view: every member of A (the shortlist is A's)", setup=D),
+    R("discovery.rename_shortlist", "POST", a_shortlist, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager of A", setup=D,
+      data=lambda w, actor: {"name": "Renamed shortlist"}, probe=_shortlist_name),
+    R("discovery.delete_shortlist", "POST", a_shortlist, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager of A", setup=D, probe=_a_shortlists),
+    R("discovery.add_entry", "POST", ent_a, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager add a listed creator to A's shortlist", setup=D,
+      data=lambda w, actor: {"shortlist": str(w.discovery["shortlist"]), "creator_id": str(w.discovery["other"])},
+      probe=_a_shortlist_entries),
+    R("discovery.remove_entry", "POST", a_shortlist_entry, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager of A", setup=D, probe=_a_shortlist_entries),
+    R("discovery.update_note", "POST", a_shortlist_entry, A_SHORTLIST_EDITORS, (302,),
+      "enterprise.shortlists.edit: owner and manager of A", setup=D,
+      data=lambda w, actor: {"note": "Great fit for the autumn launch"}, probe=_entry_note),
     # --- payments: the enterprise wallet (A verified, with a pending bank top-up: ``money_world``) -------
     R("payments.wallet", "GET", ent_a, A_WALLET, (200,),
       "enterprise.finance: owner and finance of A; not manager/viewer; finance staff use /finance", setup=M),

@@ -806,6 +806,7 @@ def test_create_staff_command_refuses_a_weak_password(app, session):
 
 
 def test_seed_demo_is_idempotent(tmp_root):
+    from marketplace.creators.demo import DEMO_CREATORS
     from marketplace.seed import LOGINS
 
     root = tmp_root / "seed"
@@ -824,7 +825,7 @@ def test_seed_demo_is_idempotent(tmp_root):
         assert first.exit_code == 0, first.output
         assert "demo data loaded" in first.output
         after_first = counts()
-        assert after_first["users"] == len(LOGINS)
+        assert after_first["users"] == len(LOGINS) + DEMO_CREATORS
         with engine.connect() as connection:
             states = sorted(connection.scalars(select(Enterprise.verification_state)))
         assert states == ["pending", "rejected", "verified"]

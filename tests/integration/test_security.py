@@ -16,6 +16,7 @@ verification/reset links) is the access matrix's ``world`` fixture.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from sqlalchemy import func, select
 from marketplace import create_app
 from marketplace.accounts.models import User
 from marketplace.config import ConfigError
-from marketplace.creators.models import Creator
+from marketplace.creators.models import Creator, IdentityVerification, PlatformAccount
 from marketplace.creators.services import become_creator
 from marketplace.db import database
 from marketplace.enterprises.models import Enterprise, Invitation, Membership
@@ -44,8 +45,12 @@ from tests.integration.test_access_matrix import (
     NEW_PASSWORD,
     REVIEWER,
     World,
+    _identity_form,
+    _profile_form,
     build_world,
     card_world,
+    creator_world,
+    discovery_world,
     money_world,
 )
 
@@ -131,10 +136,49 @@ def _top_up_state(s, w, c):
     return s.scalar(select(TopUp.state).where(TopUp.id == w.money["top_up"]))
 
 
+class _RewindingFile(io.BytesIO):
+    """An upload the test client may send more than once (it closes files after each request)."""
+
+    def close(self):
+        self.seek(0)
+
+
+def _rewinding(data: dict) -> dict:
+    return {k: ((_RewindingFile(v[0].getvalue()), v[1]) if isinstance(v, tuple) else v) for k, v in data.items()}
+
+
+def _identity_state(s, w, c):
+    return s.scalar(select(IdentityVerification.state).where(IdentityVerification.id == w.creator["identity"]))
+
+
 def _credit_limit(s, w, c):
     from marketplace.payments.models import CreditLine
 
     return s.scalar(select(CreditLine.limit).where(CreditLine.enterprise_id == w.a_id))
+
+
+def _shortlist_count(s, w, c):
+    from tests.integration.test_access_matrix import _a_shortlists
+
+    return _a_shortlists(s, w)
+
+
+def _shortlist_name(s, w, c):
+    from tests.integration.test_access_matrix import _shortlist_name as name
+
+    return name(s, w)
+
+
+def _shortlist_entries(s, w, c):
+    from tests.integration.test_access_matrix import _a_shortlist_entries
+
+    return _a_shortlist_entries(s, w)
+
+
+def _entry_note(s, w, c):
+    from tests.integration.test_access_matrix import _entry_note as note
+
+    return note(s, w)
 
 
 @dataclass(frozen=True)
@@ -205,6 +249,38 @@ CSRF_CASES: list[CsrfCase] = [
       _count(Membership, lambda w: (Membership.enterprise_id == w.a_id,))),
     C("creators.become", A_OWNER, lambda w: "/creator/become", lambda w: {},
       _count(Creator, lambda w: (Creator.user_id == w.users[A_OWNER].id,))),
+    C("creators.profile", CREATOR, lambda w: "/creator/profile", lambda w: _profile_form(w, CREATOR),
+      lambda s, w, c: s.scalar(select(Creator.handle).where(Creator.user_id == w.users[CREATOR].id))),
+    C("creators.platform", CREATOR, lambda w: "/creator/platform", lambda w: {"account": "@csrf_beauty"},
+      lambda s, w, c: s.scalar(select(PlatformAccount.id).join(Creator, Creator.id == PlatformAccount.creator_id)
+                               .where(Creator.user_id == w.users[CREATOR].id))),
+    C("creators.rate_card", CREATOR, lambda w: "/creator/rate-card",
+      lambda w: {"price_short_video": "800", "revision_rounds": "2", "lead_time_days": "5"},
+      lambda s, w, c: s.scalar(select(Creator.rate_card_version_id).where(Creator.user_id == w.users[CREATOR].id))),
+    C("creators.verification", CREATOR, lambda w: "/creator/verification", lambda w: _rewinding(_identity_form(w, CREATOR)),
+      _count(IdentityVerification, lambda w: (IdentityVerification.legal_name == "张三",))),
+    C("staff.approve_identity", REVIEWER, lambda w: f"/staff/identity/{w.creator['identity']}/approve",
+      lambda w: {}, _identity_state, setup=creator_world),
+    C("staff.reject_identity", REVIEWER, lambda w: f"/staff/identity/{w.creator['identity']}/reject",
+      lambda w: {"reason": "The photo is blurry, please retake it."}, _identity_state, setup=creator_world),
+    # Discovery (``discovery_world``: A's shortlist holding one listed creator, another listed creator).
+    C("discovery.create_shortlist", A_OWNER, lambda w: f"/enterprises/{w.a_id}/shortlists",
+      lambda w: {"name": "Csrf shortlist"}, _shortlist_count, setup=discovery_world),
+    C("discovery.rename_shortlist", A_OWNER,
+      lambda w: f"/enterprises/{w.a_id}/shortlists/{w.discovery['shortlist']}/rename",
+      lambda w: {"name": "Csrf renamed"}, _shortlist_name, setup=discovery_world),
+    C("discovery.delete_shortlist", A_OWNER,
+      lambda w: f"/enterprises/{w.a_id}/shortlists/{w.discovery['shortlist']}/delete", lambda w: {},
+      _shortlist_count, setup=discovery_world),
+    C("discovery.add_entry", A_OWNER, lambda w: f"/enterprises/{w.a_id}/shortlists/entries",
+      lambda w: {"shortlist": str(w.discovery["shortlist"]), "creator_id": str(w.discovery["other"])},
+      _shortlist_entries, setup=discovery_world),
+    C("discovery.remove_entry", A_OWNER,
+      lambda w: f"/enterprises/{w.a_id}/shortlists/{w.discovery['shortlist']}/entries/{w.discovery['listed']}/remove",
+      lambda w: {}, _shortlist_entries, setup=discovery_world),
+    C("discovery.update_note", A_OWNER,
+      lambda w: f"/enterprises/{w.a_id}/shortlists/{w.discovery['shortlist']}/entries/{w.discovery['listed']}/note",
+      lambda w: {"note": "Csrf note"}, _entry_note, setup=discovery_world),
     C("staff.approve", REVIEWER, lambda w: f"/staff/enterprises/{w.b_id}/approve", lambda w: {},
       lambda s, w, c: s.scalar(select(Enterprise.verification_state).where(Enterprise.id == w.b_id))),
     C("staff.reject", REVIEWER, lambda w: f"/staff/enterprises/{w.b_id}/reject",
@@ -338,6 +414,8 @@ def test_pages_need_no_inline_script_or_style(app, client, session, login_as, wo
     from tests.integration.test_access_matrix import ANON, MATRIX
 
     money_world(session, world)
+    creator_world(session, world)
+    discovery_world(session, world)
     pages = []
     for row in MATRIX:
         if row.method != "GET" or row.ok != (200,):

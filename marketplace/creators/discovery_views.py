@@ -1,0 +1,350 @@
+"""Discovery for brands: find creators (/discover), shortlists, and the side-by-side comparison.
+
+Each handler: load (404) -> authorize (403) -> validate -> one service -> commit -> redirect (or, for an htmx
+request, the fragment of the page it changes). The search page and the comparison act for the enterprise
+chosen as context; shortlist URLs name their enterprise.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_percent, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from marketplace import authz
+from marketplace.creators import shortlists as services
+from marketplace.creators.discovery_forms import (
+    GENDER_LABELS,
+    SORT_LABELS,
+    AddToShortlistForm,
+    DiscoverForm,
+    NoteForm,
+    ShortlistForm,
+)
+from marketplace.creators.models import Shortlist, ShortlistEntry
+from marketplace.creators.search import COUNT_CAP, SearchQuery, search_creators
+from marketplace.creators.taxonomy import CATEGORIES, CONTENT_TYPES
+from marketplace.db import get_session
+from marketplace.enterprises.models import Enterprise
+from marketplace.errors import DomainError
+from marketplace.forms import ActionForm, apply_domain_error, safe_next
+from marketplace.i18n import language_code
+
+bp = Blueprint("discovery", __name__)
+
+
+@bp.app_template_filter("engagement")
+def engagement_percent(basis_points: int | None) -> str:
+    """Basis points as a percentage with one decimal, in the reader's language: 350 -> 3.5%."""
+    if basis_points is None:
+        return "—"
+    return format_percent(basis_points / 10000, format="#,##0.0%")
+
+# An htmx fragment that reports a problem (the page's htmx config swaps 422 in, like a 200).
+FRAGMENT_ERROR = 422
+
+
+def _htmx() -> bool:
+    """Is this an htmx request for a fragment (not a history restore, which needs the whole page)?"""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+def _fragment_or_page(fragment: str, page: str, status: int = 200, **context):
+    htmx = _htmx()
+    if htmx and status >= 400:
+        status = FRAGMENT_ERROR
+    response = make_response(render_template(fragment if htmx else page, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _load_enterprise(enterprise_id: int) -> Enterprise:
+    enterprise = get_session().get(Enterprise, enterprise_id)
+    if enterprise is None:
+        abort(404)
+    return enterprise
+
+
+def _load_shortlist(enterprise: Enterprise, shortlist_id: int) -> Shortlist:
+    shortlist = get_session().get(Shortlist, shortlist_id)
+    if shortlist is None or shortlist.enterprise_id != enterprise.id:
+        abort(404)
+    return shortlist
+
+
+def _shortlist_choices(enterprise: Enterprise) -> list[Shortlist]:
+    return services.shortlist_choices(get_session(), enterprise.id)
+
+
+# --- finding creators ------------------------------------------------------------------------------------
+
+
+def card_labels() -> dict[str, str]:
+    """The labels every result card repeats, translated once per request (and this session's CSRF token)."""
+    return {
+        "followers": _("Followers"), "engagement": _("Engagement"), "categories": _("Categories"),
+        "verified": _("Verified"), "verified_title": _("A Canal reviewer checked this creator’s ID document."),
+        "closed": _("Not accepting orders"), "shortlist": _("Shortlist"), "new_shortlist": _("+ New shortlist"),
+        "on": _("On:"),
+        "unscored": _("Authenticity: not scored"),
+        "unscored_title": _("Not scored yet: the score needs the platform’s statistics."),
+        "authentic": _("Authentic"), "authentic_title": _("Followers, plays and engagement look earned."),
+        "doubts": _("Some doubts"), "doubts_title": _("Some numbers are out of line with similar creators."),
+        "suspicious": _("Suspicious"),
+        "suspicious_title": _("Likely bought followers or likes: see the profile for the reasons."),
+        "csrf": generate_csrf(),
+    }
+
+
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    """The filter form's choices, translated once per language (the page renders them on every search)."""
+    language = language_code(get_locale())
+    if language not in _OPTIONS:
+        form = DiscoverForm(formdata=None)
+        _OPTIONS[language] = {name: [(value, str(label)) for value, label, *_rest in form[name].iter_choices()]
+                              for name in ("sort", "category", "region", "content_type", "audience_gender",
+                                           "audience_age")}
+    return _OPTIONS[language]
+
+
+_OPTIONS: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
+@bp.get("/discover")
+@login_required
+def discover():
+    enterprise = authz.require_acting_enterprise("enterprise.discover")
+    form = DiscoverForm(formdata=request.args)
+    results, status, query = None, 200, SearchQuery()
+    db = get_session()
+    if form.validate():
+        query = SearchQuery.from_form(form, request.args.get("page", 1))
+        results = search_creators(db, query)
+    else:
+        status = 400
+    editor = authz.can(current_user, "enterprise.shortlists.edit", enterprise)
+    return _fragment_or_page(
+        "discovery/_results.html", "discovery/discover.html", status,
+        form=form, results=results, enterprise=enterprise, count_cap=COUNT_CAP, options=_filter_options(),
+        sort_label=SORT_LABELS[query.effective_sort], content_type_label=CONTENT_TYPES[query.content_type],
+        category_labels={code: str(label) for code, label in CATEGORIES.items()},
+        shortlists=_shortlist_choices(enterprise) if editor and results and results.items else [],
+        in_lists=services.shortlisted_in(db, enterprise.id, [c.id for c in results.items]) if results else {},
+        here=request.full_path if request.query_string else request.path, t=card_labels(),
+    )
+
+
+@bp.get("/compare")
+@login_required
+def compare():
+    enterprise = authz.require_acting_enterprise("enterprise.discover")
+    creators, error = [], None
+    try:
+        creators = services.creators_to_compare(get_session(), services.parse_compare_ids(request.args.getlist("ids")))
+    except DomainError as exc:
+        error = exc
+    return render_template("discovery/compare.html", enterprise=enterprise, creators=creators, error=error,
+                           content_types=CONTENT_TYPES, categories=CATEGORIES, t=card_labels(),
+                           back=safe_next(request.args.get("back"))), (error.status_code if error else 200)
+
+
+# --- shortlists ------------------------------------------------------------------------------------------
+
+
+@bp.get("/enterprises/<int:enterprise_id>/shortlists")
+@login_required
+def shortlists(enterprise_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    authz.require("enterprise.shortlists.view", enterprise)
+    return _render_shortlists(enterprise, ShortlistForm())
+
+
+def _render_shortlists(enterprise: Enterprise, form: ShortlistForm, status: int = 200):
+    return render_template("discovery/shortlists.html", enterprise=enterprise, form=form,
+                           lists=services.shortlists_of(get_session(), enterprise.id)), status
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists")
+@login_required
+def create_shortlist(enterprise_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    authz.require("enterprise.shortlists.edit", enterprise)
+    form = ShortlistForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            shortlist = services.create_shortlist(db, current_user, enterprise, form.name.data)
+            db.commit()
+        except DomainError as error:
+            db.rollback()
+            if not apply_domain_error(form, error):
+                flash(error.message, "error")
+        else:
+            flash(_("Shortlist “%(name)s” created. Add creators from the search results.", name=shortlist.name),
+                  "success")
+            return redirect(url_for("discovery.shortlist", enterprise_id=enterprise.id, shortlist_id=shortlist.id))
+    return _render_shortlists(enterprise, form, 400)
+
+
+@bp.get("/enterprises/<int:enterprise_id>/shortlists/<int:shortlist_id>")
+@login_required
+def shortlist(enterprise_id: int, shortlist_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    shortlist = _load_shortlist(enterprise, shortlist_id)
+    authz.require("enterprise.shortlists.view", shortlist)
+    return _render_shortlist(enterprise, shortlist, ShortlistForm(obj=shortlist))
+
+
+def _render_shortlist(enterprise: Enterprise, shortlist: Shortlist, rename_form: ShortlistForm, status: int = 200):
+    return render_template("discovery/shortlist.html", enterprise=enterprise, shortlist=shortlist,
+                           rename_form=rename_form, action_form=ActionForm(), content_types=CONTENT_TYPES,
+                           categories=CATEGORIES, max_compare=services.MAX_COMPARE), status
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists/<int:shortlist_id>/rename")
+@login_required
+def rename_shortlist(enterprise_id: int, shortlist_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    shortlist = _load_shortlist(enterprise, shortlist_id)
+    authz.require("enterprise.shortlists.edit", shortlist)
+    form = ShortlistForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            services.rename_shortlist(db, shortlist, form.name.data)
+            db.commit()
+        except DomainError as error:
+            db.rollback()
+            if not apply_domain_error(form, error):
+                flash(error.message, "error")
+        else:
+            flash(_("Renamed."), "success")
+            return redirect(url_for("discovery.shortlist", enterprise_id=enterprise.id, shortlist_id=shortlist.id))
+    get_session().refresh(shortlist)
+    return _render_shortlist(enterprise, shortlist, form, 400)
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists/<int:shortlist_id>/delete")
+@login_required
+def delete_shortlist(enterprise_id: int, shortlist_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    shortlist = _load_shortlist(enterprise, shortlist_id)
+    authz.require("enterprise.shortlists.edit", shortlist)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    name = shortlist.name
+    services.delete_shortlist(db, shortlist)
+    db.commit()
+    flash(_("Shortlist “%(name)s” deleted.", name=name), "success")
+    return redirect(url_for("discovery.shortlists", enterprise_id=enterprise.id))
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists/entries")
+@login_required
+def add_entry(enterprise_id: int):
+    """Add a creator to one of the enterprise's shortlists (from a search result or a profile page).
+
+    ``shortlist`` is a shortlist id, "new" (a new list named "Shortlist 2"…), or "default" (the list named
+    "Shortlist", created on first use: what cards offer while the enterprise has no list)."""
+    enterprise = _load_enterprise(enterprise_id)
+    authz.require("enterprise.shortlists.edit", enterprise)
+    form = AddToShortlistForm()
+    back = safe_next(form.next.data) or url_for("discovery.discover")
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    try:
+        if form.shortlist.data == "new":
+            target = services.create_shortlist(db, current_user, enterprise,
+                                               services.default_shortlist_name(db, enterprise.id))
+        elif form.shortlist.data == "default":
+            target = services.default_shortlist(db, current_user, enterprise)
+        elif form.shortlist.data.isdigit():
+            target = _load_shortlist(enterprise, int(form.shortlist.data))
+        else:
+            abort(400)
+        _entry, added = services.add_to_shortlist(db, current_user, target, form.creator_id.data)
+        db.commit()
+    except DomainError as error:
+        db.rollback()
+        if _htmx():
+            return _shortlist_widget(enterprise, form.creator_id.data, back, error=error.message,
+                                     status=FRAGMENT_ERROR)
+        flash(error.message, "error")
+        return redirect(back)
+    message = (_("Added to “%(name)s”.", name=target.name) if added
+               else _("Already on “%(name)s”.", name=target.name))
+    if _htmx():
+        return _shortlist_widget(enterprise, form.creator_id.data, back, notice=message)
+    flash(message, "success")
+    return redirect(back)
+
+
+def _shortlist_widget(enterprise: Enterprise, creator_id: int, back: str, notice: str | None = None,
+                      error: str | None = None, status: int = 200):
+    db = get_session()
+    response = make_response(render_template(
+        "discovery/_shortlist_widget.html", enterprise=enterprise, creator_id=creator_id, here=back,
+        shortlists=_shortlist_choices(enterprise),
+        lists_of_creator=services.shortlisted_in(db, enterprise.id, [creator_id]).get(creator_id, []),
+        notice=notice, error=error, t=card_labels()), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _entry_or_404(shortlist: Shortlist, creator_id: int) -> ShortlistEntry:
+    entry = next((e for e in shortlist.entries if e.creator_id == creator_id), None)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists/<int:shortlist_id>/entries/<int:creator_id>/remove")
+@login_required
+def remove_entry(enterprise_id: int, shortlist_id: int, creator_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    shortlist = _load_shortlist(enterprise, shortlist_id)
+    authz.require("enterprise.shortlists.edit", shortlist)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    removed = services.remove_from_shortlist(db, shortlist, creator_id)
+    db.commit()
+    if _htmx():
+        return "", 200  # the row is swapped for nothing
+    if removed:
+        flash(_("Removed from “%(name)s”.", name=shortlist.name), "success")
+    return redirect(url_for("discovery.shortlist", enterprise_id=enterprise.id, shortlist_id=shortlist.id))
+
+
+@bp.post("/enterprises/<int:enterprise_id>/shortlists/<int:shortlist_id>/entries/<int:creator_id>/note")
+@login_required
+def update_note(enterprise_id: int, shortlist_id: int, creator_id: int):
+    enterprise = _load_enterprise(enterprise_id)
+    shortlist = _load_shortlist(enterprise, shortlist_id)
+    authz.require("enterprise.shortlists.edit", shortlist)
+    entry = _entry_or_404(shortlist, creator_id)
+    form = NoteForm()
+    error = None
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            services.set_entry_note(db, shortlist, creator_id, form.note.data or "")
+            db.commit()
+        except DomainError as exc:
+            db.rollback()
+            error = exc.message
+    else:
+        error = " ".join(str(m) for m in form.note.errors) or _("Your form expired. Reload the page and try again.")
+    if _htmx():
+        return render_template("discovery/_note_form.html", enterprise=enterprise, shortlist=shortlist,
+                               entry=entry, note=form.note.data if error else entry.note, error=error,
+                               saved=error is None), (FRAGMENT_ERROR if error else 200)
+    if error:
+        flash(error, "error")
+    else:
+        flash(_("Note saved."), "success")
+    return redirect(url_for("discovery.shortlist", enterprise_id=enterprise.id, shortlist_id=shortlist.id))
