@@ -133,7 +133,8 @@ def init_app(app: Flask) -> None:
 
 # Flask-WTF caches the signed CSRF token (and whether this request's token was valid) on g: a token cached
 # from before the session was cleared (login, logout, password reset) would no longer match the session.
-REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships", "_available_contexts", "csrf_token", "csrf_valid")
+REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships", "_available_contexts", "_is_member", "csrf_token",
+                         "csrf_valid")
 
 
 def database(app: Flask | None = None) -> Database:

@@ -6,7 +6,15 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from marketplace.creators.taxonomy import AGE_BANDS, CATEGORIES, CONTENT_TYPES, REGIONS
@@ -20,8 +28,7 @@ SORT_LABELS = {
     "price": _l("Lowest price"),
     "rating": _l("Best rated"),
 }
-AUDIENCE_MAJORITY_PCT = 60  # "mostly women/men": at least this share of the audience
-GENDER_LABELS = {
+GENDER_LABELS = {  # search.AUDIENCE_MAJORITY_PCT
     "female": _l("Mostly women (60%+)"),
     "male": _l("Mostly men (60%+)"),
 }

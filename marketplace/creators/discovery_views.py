@@ -7,16 +7,19 @@ chosen as context; shortlist URLs name their enterprise.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel.numbers import format_percent as babel_format_percent
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_percent, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from marketplace import authz
 from marketplace.creators import shortlists as services
 from marketplace.creators.discovery_forms import (
-    GENDER_LABELS,
     SORT_LABELS,
     AddToShortlistForm,
     DiscoverForm,
@@ -40,7 +43,12 @@ def engagement_percent(basis_points: int | None) -> str:
     """Basis points as a percentage with one decimal, in the reader's language: 350 -> 3.5%."""
     if basis_points is None:
         return "—"
-    return format_percent(basis_points / 10000, format="#,##0.0%")
+    return _percent(basis_points, language_code(get_locale()))
+
+
+@lru_cache(maxsize=4096)
+def _percent(basis_points: int, language: str) -> str:  # a result page shows 20 of a few hundred values
+    return babel_format_percent(basis_points / 10000, format="#,##0.0%", locale=language)
 
 # An htmx fragment that reports a problem (the page's htmx config swaps 422 in, like a 200).
 FRAGMENT_ERROR = 422
@@ -96,6 +104,22 @@ def card_labels() -> dict[str, str]:
         "suspicious_title": _("Likely bought followers or likes: see the profile for the reasons."),
         "csrf": generate_csrf(),
     }
+
+
+@bp.app_template_global()
+def shortlist_widget_for(creator) -> Markup | str:
+    """The "add to shortlist" control for a creator's page, when the user acts for an enterprise whose
+    shortlists they may change (owner, manager) and the creator is listed; otherwise nothing."""
+    context = authz.current_context()
+    enterprise = context.enterprise if context.kind == "enterprise" else None
+    if enterprise is None or not creator.listed or not authz.can(current_user, "enterprise.shortlists.edit", enterprise):
+        return ""
+    db = get_session()
+    return Markup(render_template(
+        "discovery/_shortlist_widget.html", enterprise=enterprise, creator_id=creator.id, here=request.path,
+        shortlists=_shortlist_choices(enterprise),
+        lists_of_creator=services.shortlisted_in(db, enterprise.id, [creator.id]).get(creator.id, []),
+        notice=None, error=None, t=card_labels()))
 
 
 def _filter_options() -> dict[str, list[tuple[str, str]]]:

@@ -5,9 +5,12 @@ Invariants:
 - the keyword never scans: each term is an index lookup in the search index (``search_index``): terms of
   three or more characters through the trigram index, shorter ones through the CJK-bigram/word token index;
   several terms must all match;
-- every filter is a predicate on an indexed column of ``creators`` (or a lookup in the category/region join
-  tables), every sort follows an index of ``creators``, and the total is counted only up to ``COUNT_CAP``
-  (shown as "10,000+"), so a page costs about the same at 10k or 100k creators;
+- without a keyword, category or region, a page walks a sort index of ``creators`` and stops after the page,
+  and the total is counted only up to ``COUNT_CAP`` (shown as "10,000+"): the cost does not grow with the
+  table. With them, the cost follows the creators the indexes hand over (the keyword's matches, intersected
+  with the category's and region's lists on SQLite), which are all sorted in one pass that also counts them
+  (up to the cap); on PostgreSQL a keyword's matches are filtered and sorted in ``creator_search`` itself,
+  which carries the filter columns (facets);
 - relevance ranks exact name/handle hits first, then name/handle prefixes, then names containing every term,
   then category/region labels, then bio-only matches; ties go to the bigger audience.
 """
@@ -17,7 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, column, func, intersect, literal_column, or_, select, table, text, true
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    intersect,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion
@@ -29,8 +45,7 @@ COUNT_CAP = 10_000
 MAX_PAGE = COUNT_CAP // PER_PAGE
 MAX_TERMS = 5
 TRIGRAM = 3
-AUDIENCE_MAJORITY_PCT = 60
-SORTS = ("relevance", "followers", "engagement", "price", "rating")
+AUDIENCE_MAJORITY_PCT = 60  # "mostly women/men": at least this share of the audience
 
 
 @dataclass(frozen=True)
@@ -121,16 +136,16 @@ class SearchPage(Page):
 # --- the statement ---------------------------------------------------------------------------------------
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(column, text: str):
-    return column.like(f"%{_like_escape(text)}%", escape="\\")
+def _contains(expression, value: str):
+    return expression.like(f"%{_like_escape(value)}%", escape="\\")
 
 
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _fts_phrase(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _short_term_tokens(term: str) -> list[tuple[str, bool]]:

@@ -171,7 +171,7 @@ FACETS = ("listed", "accepting_orders", "followers", "engagement_bp", "audience_
 def facets_of(creator) -> dict:
     """The facet columns of a creator (an ORM object, a row, or anything with its attributes)."""
     values = {name: getattr(creator, name) for name in FACETS}
-    values["verified"] = getattr(creator, "identity_verified_at") is not None
+    values["verified"] = creator.identity_verified_at is not None
     return values
 
 

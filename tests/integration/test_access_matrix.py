@@ -260,7 +260,7 @@ VALID_RESIDENT_ID = "11010519491231002X"  # GB 11643-1999 check digit
 def discovery_world(session, w: World) -> None:
     """For the discovery rows: two listed creators of their own, and A's shortlist holding the first (with a
     note)."""
-    from marketplace.creators.models import Creator, CreatorCategory, Shortlist, ShortlistEntry
+    from marketplace.creators.models import CreatorCategory, Shortlist, ShortlistEntry
 
     ids = []
     for name, handle in (("Matrix Listed", "matrix_listed"), ("Matrix Other", "matrix_other")):

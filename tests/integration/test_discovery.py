@@ -559,3 +559,16 @@ def test_compare_up_to_four(client, login_as, brand, creators):
     assert re.search(r"No listed creator with id 999999, \d+", unknown.get_data(as_text=True))
     assert client.get("/compare?ids=1,abc").status_code == 400
     assert client.get("/compare").status_code == 400
+
+
+def test_the_profile_page_offers_the_shortlist_control_to_editors(client, login_as, session, brand, creators):
+    e, mia = brand["enterprise"], creators["mia"]
+    login_as(brand["manager"])
+    html = client.get(f"/creators/{mia.id}").get_data(as_text=True)
+    assert 'class="shortlist-widget"' in html and f'value="/creators/{mia.id}"' in html
+    added = _post(client, f"/enterprises/{e.id}/shortlists/entries",
+                  {"shortlist": "default", "creator_id": str(mia.id), "next": f"/creators/{mia.id}"})
+    assert added.status_code == 302 and added.location.endswith(f"/creators/{mia.id}")
+    assert "On:" in client.get(f"/creators/{mia.id}").get_data(as_text=True)
+    login_as(brand["viewer"])
+    assert 'class="shortlist-widget"' not in client.get(f"/creators/{mia.id}").get_data(as_text=True)
