@@ -205,6 +205,7 @@ def print_logins(app: Flask) -> None:
     click.echo(f"Demo logins (password for all: {password})")
     for login in LOGINS:
         click.echo(f"  {login.email:24} {login.what}")
+    click.echo("  …and ~300 listed creators (<handle with dots>@creators.demo, e.g. the cards on /discover)")
     if app.config["MAIL_BACKEND"] == "console":
         click.echo(f"Emails sent by the site: {app.config['PUBLIC_URL']}/_dev/mailbox/")
     click.echo("")
