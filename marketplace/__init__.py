@@ -86,12 +86,16 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.finance.views import bp as finance_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.orders.job_views import bp as jobs_bp
+    from marketplace.orders.review_views import bp as review_bp
+    from marketplace.orders.views import bp as orders_bp
     from marketplace.payments.card_views import bp as card_bp
     from marketplace.payments.views import bp as payments_bp
     from marketplace.staff.views import bp as staff_bp
 
     for blueprint in (main_bp, accounts_bp, enterprises_bp, creators_bp, creator_profiles_bp, discovery_bp,
-                      staff_bp, payments_bp, card_bp, finance_bp):
+                      staff_bp, payments_bp, card_bp, finance_bp, orders_bp, jobs_bp, review_bp, notifications_bp):
         app.register_blueprint(blueprint)
     if app.config["CANAL_ENV"] != "production" and app.config["MAIL_BACKEND"] == "console":
         from marketplace.main.devmail import bp as devmail_bp

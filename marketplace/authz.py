@@ -20,8 +20,10 @@ from marketplace.db import get_session
 from marketplace.enterprises.models import Enterprise, Membership
 
 # Enterprise roles -> permissions (design.md §3).
-# Every member finds creators and sees the enterprise's shortlists; owners and managers change the shortlists.
-_VIEW = {"enterprise.view", "enterprise.members.view", "enterprise.discover", "enterprise.shortlists.view"}
+# Every member finds creators and sees the enterprise's shortlists, campaigns, jobs and orders (read only);
+# owners and managers change the shortlists and act on jobs and orders ("enterprise.orders").
+_VIEW = {"enterprise.view", "enterprise.members.view", "enterprise.discover", "enterprise.shortlists.view",
+         "enterprise.orders.view"}
 ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset(_VIEW),
     "finance": frozenset(_VIEW | {"enterprise.finance", "enterprise.licence.view"}),
@@ -43,11 +45,11 @@ ENTERPRISE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # Every staff role may open a creator's profile page; verifiers also see identity documents.
 STAFF_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset({"staff.console", "staff.verification", "enterprise.licence.view", "creator.profile.view",
-                           "creator.identity.view"}),
+                           "creator.identity.view", "staff.jobs", "staff.disputes"}),
     "finance": frozenset({"staff.console", "staff.audit", "finance.view", "finance.manage", "creator.profile.view"}),
     "admin": frozenset(
         {"staff.console", "staff.verification", "staff.audit", "staff.users", "enterprise.licence.view",
-         "finance.view", "creator.profile.view", "creator.identity.view"}
+         "finance.view", "creator.profile.view", "creator.identity.view", "staff.jobs", "staff.disputes"}
     ),
 }
 

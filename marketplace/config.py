@@ -195,4 +195,17 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         # Where creator and work statistics come from (marketplace/platform): "sandbox" is the seeded simulator.
         "PLATFORM_CONNECTOR": platform_connector,
         "PLATFORM_SANDBOX_SEED": _int("PLATFORM_SANDBOX_SEED", e.get("PLATFORM_SANDBOX_SEED"), 2026),
+        # Order-taking (design.md §4): fees in basis points of the price, clocks, upload sizes.
+        "ORDER_SERVICE_FEE_BP": _int("ORDER_SERVICE_FEE_BP", e.get("ORDER_SERVICE_FEE_BP"), 500),
+        "ORDER_COMMISSION_BP": _int("ORDER_COMMISSION_BP", e.get("ORDER_COMMISSION_BP"), 500),
+        "ORDER_RETENTION_BP": _int("ORDER_RETENTION_BP", e.get("ORDER_RETENTION_BP"), 2000),
+        "ORDER_LIVE_DAYS": _int("ORDER_LIVE_DAYS", e.get("ORDER_LIVE_DAYS"), 30),
+        "ORDER_OFFER_TTL_HOURS": _int("ORDER_OFFER_TTL_HOURS", e.get("ORDER_OFFER_TTL_HOURS"), 72, 1),
+        "ORDER_AUTO_CONFIRM_DAYS": _int("ORDER_AUTO_CONFIRM_DAYS", e.get("ORDER_AUTO_CONFIRM_DAYS"), 7, 1),
+        "ORDER_REMINDER_HOURS": _int("ORDER_REMINDER_HOURS", e.get("ORDER_REMINDER_HOURS"), 24, 1),
+        "REVIEW_WINDOW_DAYS": _int("REVIEW_WINDOW_DAYS", e.get("REVIEW_WINDOW_DAYS"), 7, 1),
+        "ORDER_MAX_PRICE": _int("ORDER_MAX_PRICE_YUAN", e.get("ORDER_MAX_PRICE_YUAN"), 10_000_000, 1) * 100,
+        "DRAFT_VIDEO_MAX_BYTES": _int("DRAFT_VIDEO_MAX_MB", e.get("DRAFT_VIDEO_MAX_MB"), 60, 1) * 1024 * 1024,
+        "DRAFT_IMAGE_MAX_BYTES": _int("DRAFT_IMAGE_MAX_MB", e.get("DRAFT_IMAGE_MAX_MB"), 10, 1) * 1024 * 1024,
+        "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_MB", e.get("ATTACHMENT_MAX_MB"), 20, 1) * 1024 * 1024,
     }

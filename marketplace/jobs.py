@@ -100,8 +100,10 @@ def register_builtin_jobs() -> None:
     """Register the jobs of every domain (explicit list, no import-time side effects elsewhere)."""
     from marketplace.creators import stats
     from marketplace.mail.services import deliver_pending
+    from marketplace.orders import timers
 
     register("mail.deliver", every_seconds=5, description="Send queued emails from the outbox.")(deliver_pending)
     register("creators.refresh_stats", every_seconds=stats.REFRESH_EVERY_SECONDS,
              description="Refresh creators' statistics and works from the platform (older than a day)."
              )(stats.refresh_stale_stats)
+    timers.register(register)

@@ -21,6 +21,23 @@ from marketplace.enterprises.models import Enterprise, Invitation, Membership, V
 from marketplace.files.models import StoredFile  # noqa: F401
 from marketplace.ledger.models import LedgerAccount, LedgerTransaction, Posting  # noqa: F401
 from marketplace.mail.models import OutboxEmail  # noqa: F401
+from marketplace.notifications.models import Notification  # noqa: F401
+from marketplace.orders.models import (  # noqa: F401
+    Application,
+    Campaign,
+    Dispute,
+    DisputeEvidence,
+    Draft,
+    DraftFile,
+    Job,
+    JobEvent,
+    LiveReport,
+    Message,
+    Order,
+    OrderEvent,
+    Review,
+    ThreadRead,
+)
 from marketplace.payments.models import CreditLine, StripeEvent, TopUp  # noqa: F401
 
 metadata = Base.metadata

@@ -267,3 +267,49 @@ def post_form(client):
         return client.post(url or page, data=payload, **kwargs)
 
     return do
+
+
+# --- order-taking ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_listed_creator(session, make_user):
+    """A creator brands can hire: profile, linked sandbox account (real connector numbers), rate card, accepting."""
+    from marketplace.creators import services as creator_services
+    from marketplace.creators import stats
+
+    def factory(handle: str | None = None, *, categories=("beauty",), regions=("31",), prices=None,
+                revision_rounds: int = 2, user=None, now=None):
+        n = _next()
+        handle = handle or f"order_creator_{n}"
+        creator = creator_services.become_creator(session, user or make_user(signup_kind="creator"))
+        stats.link_platform_account(session, creator, f"@{handle}", now=now)
+        creator_services.update_profile(session, creator, handle=handle.replace(".", "_")[:30],
+                                        display_name=f"Creator {n}", kind="individual", bio="测评达人 short videos",
+                                        categories=list(categories), regions=list(regions), languages=["zh"],
+                                        accepting_orders=True)
+        creator_services.save_rate_card(session, creator, prices or {"short_video": 1_000_00, "image_text": 400_00},
+                                        revision_rounds, 7, "")
+        session.flush()
+        assert creator.listed
+        return creator
+
+    return factory
+
+
+@pytest.fixture
+def make_funded_enterprise(session, make_enterprise):
+    """A verified enterprise with ``balance`` (fen) in its wallet, from a confirmed bank top-up."""
+    from marketplace.ledger import flows
+
+    def factory(balance: int = 100_000_00, **kwargs):
+        enterprise = make_enterprise(state="verified", **kwargs)
+        if balance:
+            flows.top_up(session, enterprise_id=enterprise.id, amount=balance, rail="bank",
+                         key=f"test-top-up:{enterprise.id}")
+        else:
+            flows.open_enterprise_wallet(session, enterprise.id)
+        session.flush()
+        return enterprise
+
+    return factory

@@ -97,6 +97,7 @@ class World:
     money: dict[str, int] = field(default_factory=dict)  # filled by ``money_world`` for the money rows
     creator: dict[str, int] = field(default_factory=dict)  # filled by ``creator_world`` for the creator rows
     discovery: dict[str, int] = field(default_factory=dict)  # filled by ``discovery_world`` for discovery rows
+    orders: dict[str, int] = field(default_factory=dict)  # filled by the order-taking worlds (tests/integration/access_*.py)
 
 
 def _token_from_mail(session, email_id: int, path: str) -> str:
@@ -752,6 +753,12 @@ MATRIX: list[Row] = [
     R("devmail.message", "GET", lambda w: {"email_id": w.outbox_email_id}, PUBLIC, (200,),
       "public in development, like the inbox"),
 ]
+
+# Order-taking routes: their rows live beside the worlds they need, one module per area (imported here, after
+# everything they use from this module is defined).
+from tests.integration import access_jobs, access_orders, access_review  # noqa: E402
+
+MATRIX += access_orders.rows() + access_jobs.rows() + access_review.rows()
 # fmt: on
 
 

@@ -304,6 +304,10 @@ CSRF_CASES: list[CsrfCase] = [
       lambda w: {"amount": "1000"}, _top_ups, setup=card_world),
 ]
 
+from tests.integration import access_jobs, access_orders, access_review  # noqa: E402
+
+CSRF_CASES += access_orders.csrf_cases() + access_jobs.csrf_cases() + access_review.csrf_cases()
+
 # POST routes deliberately without a CSRF token, and what authenticates them instead.
 CSRF_EXEMPT = {
     "payments_card.stripe_webhook": "called by Stripe, not a browser: the Stripe-Signature header authenticates it",
