@@ -287,3 +287,20 @@ def fail_payout(session: Session, *, payout_id: int, creator_id: int, amount: in
     return post(session, kind="fail_payout", key=key, currency=currency, reference=("payout", payout_id),
                 legs=[debit(PAYOUTS_IN_TRANSIT, amount),
                       credit(creator_available(creator_id), amount)])
+
+
+def settle_escrow(session: Session, *, order_id: int, creator_id: int, enterprise_id: int, to_creator: int,
+                  to_enterprise: int, service_fee: int, commission: int, key: str,
+                  currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+    """Empty an order's escrow by a decision (a dispute's refund, release or split), in one transaction:
+    ``to_creator`` to pending earnings, ``to_enterprise`` back to the wallet, the fees kept to revenue.
+    :raises InsufficientFunds: the escrow holds less than the parts."""
+    _positive(to_creator, to_enterprise, service_fee, commission)
+    total = to_creator + to_enterprise + service_fee + commission
+    legs = _legs(debit(order_escrow(order_id), total),
+                 credit(creator_pending(creator_id), to_creator),
+                 credit(enterprise_available(enterprise_id), to_enterprise),
+                 credit(REVENUE_SERVICE_FEE, service_fee),
+                 credit(REVENUE_COMMISSION, commission))
+    return post(session, kind="settle_escrow", key=key, legs=legs, currency=currency, reference=("order", order_id),
+                actor_id=actor_id)
