@@ -22,6 +22,7 @@ from marketplace.db import database
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.files.services import store_bytes
+from marketplace.orders.models import Order
 from marketplace.payments.models import TopUp
 from marketplace.staff.services import create_staff
 
@@ -111,6 +112,8 @@ def seed_demo(app: Flask) -> bool:
             if session.scalar(select(func.count(Creator.id))) < 50:
                 _seed_creators(session, password)
                 created = True
+            if session.scalar(select(Order.id).limit(1)) is None:
+                created = _seed_orders(session) or created
             session.commit()
             return created
         except Exception:
@@ -199,6 +202,13 @@ def _seed_creators(session, password: str) -> None:
     session.flush()
 
 
+def _seed_orders(session) -> bool:
+    """Lumen's campaigns, jobs and orders in every state, through the order services (after creators and money)."""
+    from marketplace.orders.demo import seed_demo_orders
+
+    return seed_demo_orders(session)
+
+
 def print_logins(app: Flask) -> None:
     password = app.config["DEMO_PASSWORD"]
     click.echo("")
@@ -206,6 +216,11 @@ def print_logins(app: Flask) -> None:
     for login in LOGINS:
         click.echo(f"  {login.email:24} {login.what}")
     click.echo("  …and ~300 listed creators (<handle with dots>@creators.demo, e.g. the cards on /discover)")
+    from marketplace.orders.demo import GUIDE
+
+    click.echo("Order-taking demo (orders in every state, jobs, a dispute):")
+    for email, what in GUIDE:
+        click.echo(f"  {email:24} {what}")
     if app.config["MAIL_BACKEND"] == "console":
         click.echo(f"Emails sent by the site: {app.config['PUBLIC_URL']}/_dev/mailbox/")
     click.echo("")
