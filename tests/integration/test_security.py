@@ -417,13 +417,16 @@ def test_pages_need_no_inline_script_or_style(app, client, session, login_as, wo
     Every GET page of the access matrix that renders HTML is checked, as an allowed actor sees it."""
     from tests.integration.test_access_matrix import ANON, MATRIX
 
-    money_world(session, world)
-    creator_world(session, world)
-    discovery_world(session, world)
+    done = {money_world, creator_world, discovery_world}
+    for setup in done:
+        setup(session, world)
     pages = []
     for row in MATRIX:
         if row.method != "GET" or row.ok != (200,):
             continue
+        if row.setup is not None and row.setup not in done:  # the world a row needs (each built once)
+            row.setup(session, world)
+            done.add(row.setup)
         actor = ANON if ANON in row.allowed else sorted(row.allowed)[0]
         pages.append((actor, app.url_map.bind("localhost").build(row.endpoint, row.args(world))))
     pages.append((ANON, "/"))
