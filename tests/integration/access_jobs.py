@@ -57,7 +57,8 @@ def job_form(title: str = "Matrix job", **overrides) -> dict:
 
 
 def jobs_world(session, w) -> None:
-    """See the module docstring. Safe to run after ``money_world``/``creator_world`` (as the page sweep does)."""
+    """See the module docstring. Safe to run after ``money_world``/``creator_world`` (test_security's page sweep
+    builds them all in one world)."""
     from marketplace.creators import services as creator_services
     from marketplace.creators.models import Creator, PlatformAccount
     from marketplace.enterprises.models import Enterprise
@@ -119,37 +120,23 @@ def jobs_world(session, w) -> None:
 # --- url values --------------------------------------------------------------------------------------------
 
 
-def _ids(w) -> dict:
-    """The world's ids; test_security's page sweep builds only the base worlds (no row setup), so build ours here
-    when it has not been, in the app's session (committed to a savepoint of the test's transaction, which the
-    test rolls back like everything else)."""
-    if "job_open" not in w.orders:
-        from marketplace.db import get_session
-
-        jobs_world(get_session(), w)
-        get_session().commit()
-    return w.orders
-
-
 def _job(name: str):
-    return lambda w: {"job_id": _ids(w)[f"job_{name}"]}
+    return lambda w: {"job_id": w.orders[f"job_{name}"]}
 
 
 def _campaign(w) -> dict:
-    return {"campaign_id": _ids(w)["campaign"]}
+    return {"campaign_id": w.orders["campaign"]}
 
 
 def _application(w) -> dict:
-    return {"application_id": _ids(w)["application"]}
+    return {"application_id": w.orders["application"]}
 
 
 def _none(w) -> dict:
-    _ids(w)
     return {}
 
 
 def _ent_a(w) -> dict:
-    _ids(w)
     return {"enterprise_id": w.a_id}
 
 
