@@ -117,8 +117,10 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from marketplace.main.templating import init_templating
+    from marketplace.notifications.views import init_notifications
 
     init_templating(app)
+    init_notifications(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -134,21 +134,22 @@ def init_app(app: Flask) -> None:
 # Flask-WTF caches the signed CSRF token (and whether this request's token was valid) on g: a token cached
 # from before the session was cleared (login, logout, password reset) would no longer match the session.
 REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships", "_available_contexts", "_is_member", "csrf_token",
-                         "csrf_valid")
+                         "csrf_valid", "_language")
 
 
 def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["canal_db"]
 
 
-def get_session() -> Session:
+def get_session(write: bool = False) -> Session:
     """The session of the current request / app context (created on first use).
 
     Requests that may write (anything but GET/HEAD/OPTIONS) and work outside requests (CLI, jobs) get a write
-    session; safe requests get a read session.
+    session; safe requests get a read session, unless the view asks for a write session first (``write=True``:
+    a page that records that it was read, e.g. a notification or a message thread).
     """
     if "db_session" not in g:
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        reading = not write and has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         db = database()
         g.db_session = (db.session_factory if reading else db.write_session_factory)()
     return g.db_session

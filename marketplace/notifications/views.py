@@ -112,7 +112,7 @@ def inbox():
 @bp.get("/notifications/<int:notification_id>", endpoint="open")
 @login_required
 def open_notification(notification_id: int):
-    db = get_session()
+    db = get_session(write=True)  # opening marks it read
     notification = db.get(Notification, notification_id)
     if notification is None or notification.user_id != current_user.id:
         abort(404)  # another user's notification is as absent as one that does not exist

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from marketplace.accounts.models import User
 from marketplace.creators.models import Creator
 from marketplace.seed import seed_demo
-from tests.browser.test_journeys import log_in, main_nav
+from tests.browser.test_journeys import log_in, main_nav, open_nav_menu
 
 NAME = "小雅 Xiaoya"
 EMAIL = "xiaoya@example.com"
@@ -21,6 +21,7 @@ PASSWORD = "tangerine orbit lantern 77"
 
 
 @pytest.fixture
+
 def demo(live, live_app, live_db):
     seed_demo(live_app)
     with live_db() as session:  # the demo owner reads Chinese; this journey reads the English labels
@@ -46,10 +47,12 @@ def test_new_creator_is_found_shortlisted_and_compared(page, browser, browser_co
     shot(page, "creator-signed-up")
 
     # Links the sandbox account, fills the profile and the rate card.
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Platform account").click()
     page.get_by_label("Account handle or profile URL").fill("@xiaoya_beauty_e2e")
     page.get_by_role("button", name="Link account and import statistics").click()
     expect(page.get_by_role("heading", name="Linked to @xiaoya_beauty_e2e")).to_be_visible()
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Profile").click()
     page.get_by_label("Handle").fill("xiaoya_skin")
     page.get_by_label("Bio").fill("敏感肌护肤｜成分党测评，每周五更新。")
@@ -59,6 +62,7 @@ def test_new_creator_is_found_shortlisted_and_compared(page, browser, browser_co
     page.get_by_label("Accepting orders").check()
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_role("status")).to_contain_text("Your profile is saved.")
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Rate card").click()
     page.get_by_label("Short video").fill("3,000")
     page.get_by_role("button", name="Save as a new version").click()

@@ -19,10 +19,11 @@ from marketplace.creators.models import Creator, IdentityVerification
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Membership
 from marketplace.staff.services import create_staff
-from tests.browser.test_journeys import PASSWORD, log_in, main_nav
+from tests.browser.test_journeys import PASSWORD, log_in, main_nav, open_nav_menu
 from tests.conftest import valid_uscc
 
 VALID_RIC = "11010519491231002X"
+
 
 
 def _picture(path, size=(640, 400), color=(230, 120, 150)) -> str:
@@ -57,6 +58,7 @@ def test_creator_onboards_is_verified_and_brands_see_the_profile(page: Page, bro
     shot(page, "dashboard-new")
 
     # 1. Link the sandbox account.
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Platform account").click()
     page.get_by_label("Account handle or profile URL").fill("@mia_beauty")
     page.get_by_role("button", name="Link account and import statistics").click()
@@ -64,6 +66,7 @@ def test_creator_onboards_is_verified_and_brands_see_the_profile(page: Page, bro
     shot(page, "platform-linked")
 
     # 2. The profile: handle, checkbox groups, avatar.
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Profile").click()
     page.get_by_label("Handle").fill("mia_beauty")
     page.get_by_label("Bio").fill("美妆测评，每周三更新。")
@@ -80,6 +83,7 @@ def test_creator_onboards_is_verified_and_brands_see_the_profile(page: Page, bro
     shot(page, "profile-saved")
 
     # 3. The rate card, twice: two versions in the history.
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="Rate card").click()
     page.get_by_label("Short video").fill("5000")
     page.get_by_label("Image-text post").fill("800")
@@ -95,6 +99,7 @@ def test_creator_onboards_is_verified_and_brands_see_the_profile(page: Page, bro
     shot(page, "rate-card-history")
 
     # 4. Real-name verification.
+    open_nav_menu(page, "My profile")
     main_nav(page).get_by_role("link", name="ID verification").click()
     page.get_by_label("Name on the document").fill("张三")
     page.get_by_label("Document", exact=True).select_option("resident_id")

@@ -24,6 +24,13 @@ from marketplace.staff.services import create_staff
 PASSWORD = "tangerine orbit lantern 77"
 
 
+
+def open_nav_menu(page, group: str) -> None:
+    """Open a group of the main navigation (a details menu) unless it is open already."""
+    menu = page.get_by_role("navigation", name="Main").locator("details", has=page.locator("summary", has_text=group))
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+
 def uscc_for(body17: str) -> str:
     """A USCC with a valid check digit for an 17-character body."""
     from stdnum.cn import uscc
@@ -195,6 +202,7 @@ def test_invited_member_accepts_and_sees_only_what_the_role_allows(page, second_
     # The owner invites a viewer.
     log_in(page, live, "olivia@example.com")
     expect(page.get_by_role("heading", name="Lakeside Tea", level=1)).to_be_visible()
+    open_nav_menu(page, "Company")
     main_nav(page).get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", name="Invite a member")).to_be_visible()
     page.get_by_label("Email").fill(invitee)
@@ -230,12 +238,14 @@ def test_invited_member_accepts_and_sees_only_what_the_role_allows(page, second_
     expect(viewer.get_by_role("status").filter(has_text="Welcome to Lakeside Tea.")).to_be_visible()
     expect(viewer.get_by_role("heading", name="Lakeside Tea", level=1)).to_be_visible()
     expect(viewer.get_by_role("main").get_by_text("Viewer", exact=True)).to_be_visible()  # "Your role"
+    open_nav_menu(viewer, "Company")
     expect(main_nav(viewer).get_by_role("link", name="Members")).to_be_visible()
     expect(main_nav(viewer).get_by_role("link", name="Company details")).to_have_count(0)
     expect(viewer.get_by_role("main").get_by_text("Edit details")).to_have_count(0)
     expect(viewer.get_by_text("Confirm your email address")).to_have_count(0)  # the link proved the mailbox
     shot(viewer, "viewer-overview")
 
+    open_nav_menu(viewer, "Company")
     main_nav(viewer).get_by_role("link", name="Members").click()
     expect(viewer.get_by_role("heading", name="Members", level=1)).to_be_visible()
     expect(viewer.get_by_role("row").filter(has_text="olivia@example.com")).to_contain_text("Owner")
