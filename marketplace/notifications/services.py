@@ -2,7 +2,8 @@
 
 ``notify`` adds rows to the session (the caller's transaction commits them with the event that caused them);
 emails go through the outbox (``mail.services.queue_email``), so nothing leaves before the commit. A
-``dedupe_key`` makes a notification once-only per user (timers' reminders run every few seconds).
+``dedupe_key`` makes a notification once-only per user (timers' reminders run every few seconds), also when
+two runners send it at the same moment (the unique constraint decides; the loser skips it).
 
 Texts live in ``KINDS``: one lazy message per kind, filled with the notification's ``params`` when shown, in
 the reader's language.
@@ -16,6 +17,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -78,7 +80,16 @@ def notify(session: Session, users: Iterable[User], kind: str, *, url: str = "",
             continue
         notification = Notification(user_id=user.id, kind=kind, params=dict(params or {}), url=url,
                                     dedupe_key=dedupe_key, created_at=now or utcnow())
-        session.add(notification)
+        if dedupe_key:
+            # Two runners of the same timer may both find no row: the unique (user, dedupe_key) lets one insert
+            # win; the other's savepoint rolls back and its transaction goes on.
+            try:
+                with session.begin_nested():
+                    session.add(notification)
+            except IntegrityError:
+                continue
+        else:
+            session.add(notification)
         added += 1
         if send_email:
             with force_locale(user.locale or "en"):

@@ -7,7 +7,8 @@ gets back (price − X) plus the service fee on that part. One ledger transactio
 
 A removal report (the work is no longer live) comes from the brand (a reviewer upholds or dismisses it) or from
 the platform connector (the live check job: established at once). An upheld removal settles the retention
-pro rata to the days missed and closes the order.
+pro rata to the days missed and closes the order. While a brand's report waits for a reviewer, the end of the
+live window does not settle the retention (the decision does).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.audit.services import record_audit
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, InvalidTransition, ValidationFailed
+from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.orders import services, states
 from marketplace.orders.models import Dispute, DisputeEvidence, LiveReport, Order
 from marketplace.orders.services import Actor
@@ -151,8 +152,14 @@ def report_removed(session: Session, order: Order, actor: Actor, *, note: str, r
 
 def decide_removal(session: Session, report: LiveReport, actor: Actor, *, uphold: bool, note: str,
                    now: datetime | None = None, ip_address: str = "") -> LiveReport:
-    """A reviewer upholds (pro-rata refund of the retention; the order closes) or dismisses a brand's report."""
+    """A reviewer upholds (pro-rata refund of the retention; the order closes) or dismisses a brand's report
+    (the order closes too if its live window ended meanwhile: the timer waits for pending reports).
+
+    :raises NotAllowed: not a reviewer. :raises Conflict: decided already. :raises ValidationFailed: no note.
+    """
     now = now or utcnow()
+    if actor.side != "staff":
+        raise NotAllowed(_l("Only reviewers decide that."))
     if report.state != "pending":
         raise Conflict(_l("This report is already decided."))
     services.check_actor(session, report.order, actor)
@@ -166,6 +173,8 @@ def decide_removal(session: Session, report: LiveReport, actor: Actor, *, uphold
     if uphold:
         closed = services.close_live_window(session, order, now=now, actor=actor, removed_at=report.removed_at)
         report.refund = closed.refunded_to_brand if closed else 0
+    else:
+        services.close_live_window(session, order, now=now, actor=actor)  # None while the window runs
     record_audit(session, actor=actor.user, action="live_report.uphold" if uphold else "live_report.dismiss",
                  object_type="order", object_id=order.id, reason=note.strip(), ip_address=ip_address)
     for side in ("brand", "creator"):

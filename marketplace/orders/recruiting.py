@@ -100,11 +100,16 @@ def _job_event(session: Session, job: Job, actor: Actor, from_state: str | None,
                          note=note or "", created_at=now or utcnow()))
 
 
+def _lock_job(session: Session, job_id: int) -> Job:
+    """The job, row-locked (PostgreSQL) and re-read."""
+    return session.execute(select(Job).where(Job.id == job_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
 def _job_transition(session: Session, job: Job, action: str, actor: Actor, *, note: str = "",
                     now: datetime | None = None) -> Job:
     now = now or utcnow()
-    job = session.execute(select(Job).where(Job.id == job.id).with_for_update()
-                          .execution_options(populate_existing=True)).scalar_one()
+    job = _lock_job(session, job.id)
     step = states.next_job_state(job.state, action, actor.side)
     from_state = job.state
     job.state, job.updated_at = step.to, now
@@ -338,10 +343,16 @@ def apply_to_job(session: Session, job: Job, creator: Creator, *, quote: int | N
     if session.scalar(select(Application.id).where(Application.job_id == job.id,
                                                    Application.creator_id == creator.id)) is not None:
         raise Conflict(_l("You already applied to this job."))
+    # Count the application only while the job is still open: a job closing at this moment (its lock held by
+    # the closing transaction) makes this UPDATE match nothing once it commits, instead of leaving an open
+    # application on a closed job.
+    counted = session.execute(update(Job).where(Job.id == job.id, Job.state == "open")
+                              .values(application_count=Job.application_count + 1)).rowcount
+    if not counted:
+        raise InvalidTransition(_l("This job is not taking applications any more."))
     application = Application(job_id=job.id, creator_id=creator.id, quote=quote, currency=job.currency,
                               pitch=pitch.strip(), created_at=now)
     session.add(application)
-    session.execute(update(Job).where(Job.id == job.id).values(application_count=Job.application_count + 1))
     session.flush()
     notify(session, services.brand_users(session, job.enterprise_id), "application_received",
            url=path_for("jobs.job", job_id=job.id), params={"title": job.title, "creator": creator.display_name},
@@ -402,10 +413,12 @@ def accept_application(session: Session, application: Application, actor: Actor,
     """
     now = now or utcnow()
     _check_brand(session, actor, application.job.enterprise_id)
+    # Locks in one order everywhere: the job, then its applications (closing a job rejects the open ones). Two
+    # acceptances for one job then queue on the job row; locking the application first deadlocks them.
+    job = _lock_job(session, application.job_id)
     application = _lock_application(session, application)
     if application.state not in states.OPEN_APPLICATION_STATES:
         raise InvalidTransition(_l("This application is already decided."))
-    job = application.job
     enterprise = session.get(Enterprise, job.enterprise_id)
     if enterprise.verification_state != "verified":
         raise NotAllowed(_l("Your enterprise must be verified before it can hire creators."))

@@ -37,7 +37,7 @@ from marketplace.ledger.flows import EscrowRelease
 from marketplace.money import format_money
 from marketplace.notifications.services import notify
 from marketplace.orders import states
-from marketplace.orders.models import Draft, DraftFile, Order, OrderEvent
+from marketplace.orders.models import Draft, DraftFile, LiveReport, Order, OrderEvent
 from marketplace.urls import path_for
 
 BRAND_ACTING_ROLES = ("owner", "manager")
@@ -250,10 +250,11 @@ def _params(order: Order, **extra) -> dict:
 
 
 def notify_side(session: Session, order: Order, side: str, kind: str, *, dedupe_key: str | None = None,
-                now: datetime | None = None, **params) -> None:
+                now: datetime | None = None, **params) -> int:
+    """Notify one side of the order (the creator, or the brand's owners and managers); how many were added."""
     users = brand_users(session, order.enterprise_id) if side == "brand" else [order.creator.user]
-    notify(session, users, kind, url=order_path(order), params=_params(order, **params), dedupe_key=dedupe_key,
-           now=now)
+    return notify(session, users, kind, url=order_path(order), params=_params(order, **params),
+                  dedupe_key=dedupe_key, now=now)
 
 
 def other_side(side: str) -> str:
@@ -484,6 +485,7 @@ def ngettext_rounds(rounds: int):
 def publish(session: Session, order: Order, actor: Actor, *, work_url: str, now: datetime | None = None) -> Order:
     """Publish the approved draft: the work URL must name a live work of the creator's linked account.
 
+    :raises InvalidTransition: the draft is not approved (checked before the link).
     :raises ValidationFailed: unknown work, another account's work, or a work that is not public.
     """
     from marketplace.creators.stats import current_connector
@@ -494,6 +496,7 @@ def publish(session: Session, order: Order, actor: Actor, *, work_url: str, now:
         raise ValidationFailed(_l("Enter the link to the published work."), field="work_url")
     order = lock_order(session, order.id)
     check_actor(session, order, actor)
+    states.next_order_state(order.state, "publish", actor.side)  # not possible now: say so before the link
     account = order.creator.platform_account
     if account is None:
         raise ValidationFailed(_l("Link your platform account first."), field="work_url")
@@ -542,12 +545,13 @@ def _complete(session: Session, order: Order, action: str, actor: Actor, *, now:
 def close_live_window(session: Session, order: Order, *, now: datetime, actor: Actor = SYSTEM,
                       removed_at: datetime | None = None) -> Order | None:
     """Settle the retention: at the end of the live window (all to the creator), or when a removal is
-    established (pro rata: the brand gets back the share of the window the work was not live). None when not due.
+    established (pro rata: the brand gets back the share of the window the work was not live). None when not due
+    (the window runs, or a brand's removal report waits for a reviewer).
     """
     order = lock_order(session, order.id)
     if order.state != "completed" or order.live_until is None:
         return None
-    if removed_at is None and order.live_until > now:
+    if removed_at is None and (order.live_until > now or removal_pending(session, order)):
         return None
     refund = retention_refund(order, removed_at) if removed_at else 0
     order = transition(session, order, "close", actor, now=now, retention_refund=refund,
@@ -556,6 +560,12 @@ def close_live_window(session: Session, order: Order, *, now: datetime, actor: A
     notify_side(session, order, "creator", "order_closed", now=now)
     notify_side(session, order, "brand", "order_closed", now=now)
     return order
+
+
+def removal_pending(session: Session, order: Order) -> bool:
+    """A brand's removal report on the order waits for a reviewer (the retention waits for the decision)."""
+    return session.scalar(select(LiveReport.id).where(LiveReport.order_id == order.id,
+                                                      LiveReport.state == "pending").limit(1)) is not None
 
 
 def retention_refund(order: Order, removed_at: datetime) -> int:
@@ -571,8 +581,14 @@ def retention_refund(order: Order, removed_at: datetime) -> int:
 
 
 def request_cancel(session: Session, order: Order, actor: Actor, *, reason: str = "", now: datetime | None = None) -> Order:
-    """Propose to cancel an order in progress; the other side agrees (refund) or not."""
+    """Propose to cancel an order in progress; the other side agrees (refund) or not.
+
+    :raises NotAllowed: not the brand or the creator of the order. :raises InvalidTransition: not in progress.
+    :raises Conflict: proposed already by this side.
+    """
     now = now or utcnow()
+    if actor.side not in ("brand", "creator"):
+        raise NotAllowed(_l("Only the brand and the creator can cancel an order."))
     order = lock_order(session, order.id)
     check_actor(session, order, actor)
     if order.state != "in_progress":

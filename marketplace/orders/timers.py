@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.orders import disputes, recruiting, reviews, services
-from marketplace.orders.models import Job, Order
+from marketplace.orders.models import Job, LiveReport, Order
 
 BATCH = 200
 
@@ -52,9 +52,14 @@ def auto_confirm_orders(session: Session, now: datetime) -> int:
 
 
 def end_live_windows(session: Session, now: datetime) -> int:
-    """Close completed orders whose live window passed (retention to the creator)."""
+    """Close completed orders whose live window passed (retention to the creator); an order with a removal
+    report waiting for a reviewer waits for the decision."""
+    pending = select(LiveReport.id).where(LiveReport.order_id == Order.id, LiveReport.state == "pending").exists()
+    ids = list(session.scalars(select(Order.id).where(Order.state == "completed", Order.live_until.is_not(None),
+                                                      Order.live_until <= now, ~pending)
+                               .order_by(Order.live_until, Order.id).limit(BATCH)))
     done = 0
-    for order_id in _due(session, "completed", Order.live_until, now):
+    for order_id in ids:
         if services.close_live_window(session, session.get(Order, order_id), now=now) is not None:
             done += 1
     return done
@@ -95,28 +100,27 @@ def close_due_jobs(session: Session, now: datetime) -> int:
     ids = list(session.scalars(select(Job.id).where(Job.state == "open", Job.application_deadline <= now)
                                .order_by(Job.application_deadline).limit(BATCH)))
     for job_id in ids:
-        job = session.get(Job, job_id)
-        session.refresh(job)
-        if job.state == "open":
+        # Lock and re-read: another runner (or the last slot being filled) may have closed it meanwhile.
+        job = recruiting._lock_job(session, job_id)
+        if job.state == "open" and job.application_deadline <= now:
             recruiting.close_job(session, job, services.SYSTEM, note="The application deadline passed.", now=now)
             done += 1
     return done
 
 
 def send_reminders(session: Session, now: datetime) -> int:
-    """A notification one reminder period before each deadline (once: deduplicated per order and deadline)."""
+    """A notification one reminder period before each deadline (once: deduplicated per order and deadline);
+    how many notifications were added (0 when run again)."""
     ahead = now + timedelta(hours=current_app.config["ORDER_REMINDER_HOURS"])
     sent = 0
     for order in session.scalars(select(Order).where(Order.state == "offered", Order.offer_expires_at > now,
                                                      Order.offer_expires_at <= ahead).limit(BATCH)):
-        services.notify_side(session, order, "creator", "offer_expiring", now=now,
-                             dedupe_key=f"offer-expiring:{order.id}")
-        sent += 1
+        sent += services.notify_side(session, order, "creator", "offer_expiring", now=now,
+                                     dedupe_key=f"offer-expiring:{order.id}")
     for order in session.scalars(select(Order).where(Order.state == "published", Order.auto_confirm_at > now,
                                                      Order.auto_confirm_at <= ahead).limit(BATCH)):
-        services.notify_side(session, order, "brand", "confirm_reminder", now=now,
-                             dedupe_key=f"confirm-reminder:{order.id}")
-        sent += 1
+        sent += services.notify_side(session, order, "brand", "confirm_reminder", now=now,
+                                     dedupe_key=f"confirm-reminder:{order.id}")
     return sent
 
 

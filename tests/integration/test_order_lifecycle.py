@@ -10,6 +10,7 @@ from sqlalchemy import select
 from marketplace.db import utcnow
 from marketplace.errors import InvalidTransition, NotAllowed
 from marketplace.ledger import flows
+from marketplace.ledger.services import balance
 from marketplace.orders import services
 from marketplace.orders.models import OrderEvent
 from marketplace.orders.services import Actor
@@ -29,7 +30,8 @@ def test_offer_to_closed_moves_every_fen(app, session, make_listed_creator, make
     owner = brand.memberships[0].user
     creator = make_listed_creator()
     b, c = Actor("brand", owner), Actor("creator", creator.user)
-    wallet, escrow = flows.enterprise_available(brand.id), None
+    wallet = flows.enterprise_available(brand.id)
+    fee0, commission0 = balance(session, flows.REVENUE_SERVICE_FEE), balance(session, flows.REVENUE_COMMISSION)
 
     order = services.send_offer(session, b, brand, creator, title="春季新品测评", content_type="short_video",
                                 price=None, brief="Try the serum for a week", now=now)
@@ -49,18 +51,15 @@ def test_offer_to_closed_moves_every_fen(app, session, make_listed_creator, make
     assert order.state == "completed"
     pending = flows.creator_pending(creator.id)
     assert_balances(session, {wallet: 8_950_00, escrow: 190_00, pending: 760_00,
-                              flows.REVENUE_SERVICE_FEE: -50_00 + 0, flows.REVENUE_COMMISSION: -50_00}) \
-        if False else None
-    from marketplace.ledger.services import balance
-    assert balance(session, escrow) == 190_00
-    assert balance(session, pending) == 760_00
+                              flows.REVENUE_SERVICE_FEE: fee0 + 50_00, flows.REVENUE_COMMISSION: commission0 + 50_00})
     with pytest.raises(InvalidTransition):
         services.confirm(session, order, b, now=now)
 
     later = order.live_until + timedelta(seconds=1)
     assert services.close_live_window(session, order, now=later) is not None
-    assert balance(session, escrow) == 0
-    assert balance(session, pending) == 950_00
+    assert_balances(session, {wallet: 8_950_00, escrow: 0, pending: 950_00,
+                              flows.REVENUE_SERVICE_FEE: fee0 + 50_00, flows.REVENUE_COMMISSION: commission0 + 50_00})
+    assert (order.paid_to_creator, order.refunded_to_brand) == (950_00, 0)
     assert_ledger_sound(session)
     actions = session.scalars(select(OrderEvent.action).where(OrderEvent.order_id == order.id)
                               .order_by(OrderEvent.id)).all()
