@@ -134,7 +134,7 @@ def init_app(app: Flask) -> None:
 # Flask-WTF caches the signed CSRF token (and whether this request's token was valid) on g: a token cached
 # from before the session was cleared (login, logout, password reset) would no longer match the session.
 REQUEST_SCOPED_G_KEYS = ("_login_user", "_context", "_memberships", "_available_contexts", "_is_member", "csrf_token",
-                         "csrf_valid", "_language")
+                         "csrf_valid")
 
 
 def database(app: Flask | None = None) -> Database:
@@ -148,8 +148,13 @@ def get_session(write: bool = False) -> Session:
     session; safe requests get a read session, unless the view asks for a write session first (``write=True``:
     a page that records that it was read, e.g. a notification or a message thread).
     """
+    if "db_session" in g and write and g.get("db_session_reads"):
+        # A read session is open (the user loader ran first): end its read transaction and continue in a write
+        # session, so the write takes the write lock up front instead of upgrading a read snapshot (SQLite).
+        g.pop("db_session").close()
     if "db_session" not in g:
         reading = not write and has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         db = database()
         g.db_session = (db.session_factory if reading else db.write_session_factory)()
+        g.db_session_reads = reading
     return g.db_session

@@ -17,6 +17,7 @@ LEDGER_KIND_LABELS = {
     "release_escrow": _l("Order paid out"),
     "release_retention": _l("Live-window retention settled"),
     "refund_escrow": _l("Order refund"),
+    "settle_escrow": _l("Dispute settled (order escrow)"),
     "hold_boost": _l("Boost budget held"),
     "spend_boost": _l("Boost spend"),
     "release_boost": _l("Unspent boost budget returned"),

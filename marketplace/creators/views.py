@@ -54,10 +54,15 @@ def home():
     creator = _own_creator()
     db = get_session()
     steps = services.onboarding_checklist(db, creator)
+    from marketplace.ledger import flows
+    from marketplace.ledger.services import balance
+
+    earnings = {"pending": balance(db, flows.creator_pending(creator.id)),
+                "available": balance(db, flows.creator_available(creator.id))}
     return render_template("creators/home.html", creator=creator, steps=steps,
                            done=sum(1 for s in steps if s.done),
                            rate_card=services.current_rate_card(db, creator),
-                           account=creator.platform_account)
+                           account=creator.platform_account, earnings=earnings)
 
 
 @bp.post("/become")

@@ -121,6 +121,7 @@ ORDER_ACTION_LABELS = {
     "removal_upheld": _l("Removal upheld"),
     "removal_dismissed": _l("Removal report dismissed"),
     "work_removed": _l("Work found removed"),
+    "review": _l("Review written"),
 }
 
 # Which board column (brand) / tab (creator) a state is shown in.
