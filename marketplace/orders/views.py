@@ -654,8 +654,18 @@ def _render_detail(order: Order, *, forms: dict | None = None, status: int = 200
         action_labels=states.ORDER_ACTION_LABELS, dispute_reasons=states.DISPUTE_REASONS,
         decision_labels=disputes.DECISION_LABELS, deadline=deadline(order), relative=relative,
         content_types=CONTENT_TYPES, state_labels=states.ORDER_STATE_LABELS, state_tones=states.ORDER_STATE_TONES,
-        campaign=order.campaign, now=utcnow()), status)
+        campaign=order.campaign, now=utcnow(), settlement=_settlement(order, dispute)), status)
     return response
+
+
+def _settlement(order: Order, dispute) -> dict | None:
+    """What a reviewer's decision actually paid (for a resolved order's money card), else None."""
+    if order.state != "resolved" or dispute is None or dispute.decision is None:
+        return None
+    to_creator, to_brand, fee_kept, commission_kept = disputes.dispute_split(order, dispute.decision,
+                                                                            dispute.to_creator)
+    return {"share": to_creator + commission_kept, "to_creator": to_creator, "to_brand": to_brand,
+            "service_fee_kept": fee_kept, "commission_kept": commission_kept}
 
 
 def _mark_read(order: Order, last_id: int) -> None:

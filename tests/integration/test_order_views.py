@@ -700,3 +700,31 @@ def test_order_pages_need_no_inline_script_or_style(client, session, login_as, w
     for user, context, path in pages:
         login_as(user, context)
         _check_no_inline(client.get(path), path)
+
+
+def test_a_resolved_order_shows_what_the_decision_paid(client, session, login_as, w):
+    """After a 60/40 split the money card shows the decision's amounts, not the original terms."""
+    from marketplace.orders import disputes
+
+    order = w.advance(w.offer(1_000_00), "in_progress")
+    dispute = disputes.open_dispute(session, order, Actor("creator", w.creator.user), reason="unresponsive",
+                                    description="The brand stopped answering for ten days.")
+    disputes.resolve_dispute(session, dispute, Actor("staff", w.reviewer), decision="split", to_creator=600_00,
+                             note="Half the work was done well.")
+    session.flush()
+
+    login_as(w.creator.user, "creator")
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    card = " ".join(texts(html, cls="breakdown"))
+    assert "The creator's part of the price¥600.00" in card
+    assert "Canal commission on that part− ¥30.00" in card
+    assert "Paid to your earnings¥570.00" in card
+    assert "of which held" not in card and "Refunded to the brand" not in card  # the brand's side is not shown
+    assert "Paid to you ¥570.00" in " ".join(texts(html, cls="order-price"))
+
+    login_as(w.owner, ctx(w))
+    card = " ".join(texts(client.get(f"/orders/{order.id}").get_data(as_text=True), cls="breakdown"))
+    assert "Service fee kept (on the creator's part)¥30.00" in card
+    assert "Refunded to the brand¥420.00" in card
+    assert "Held in escrow now¥0.00" in card
+    assert "Retention" not in card
