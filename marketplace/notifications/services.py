@@ -83,6 +83,7 @@ def notify(session: Session, users: Iterable[User], kind: str, *, url: str = "",
         if dedupe_key:
             # Two runners of the same timer may both find no row: the unique (user, dedupe_key) lets one insert
             # win; the other's savepoint rolls back and its transaction goes on.
+            session.flush()  # the caller's pending rows first, outside the savepoint
             try:
                 with session.begin_nested():
                     session.add(notification)

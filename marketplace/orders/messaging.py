@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
@@ -90,18 +91,25 @@ def messages(session: Session, thread_type: str, thread_id: int, limit: int = 20
 
 def mark_thread_read(session: Session, user: User | None, thread_type: str, thread_id: int,
                      up_to: int | None = None) -> None:
-    """Move the user's read mark to ``up_to`` (default: the newest message)."""
+    """Move the user's read mark to ``up_to`` (default: the newest message); it never moves back."""
     if user is None:
         return
     if up_to is None:
         up_to = session.scalar(select(func.max(Message.id)).where(Message.thread_type == thread_type,
                                                                   Message.thread_id == thread_id)) or 0
-    mark = session.get(ThreadRead, (user.id, thread_type, thread_id))
-    if mark is None:
-        session.add(ThreadRead(user_id=user.id, thread_type=thread_type, thread_id=thread_id, last_read_id=up_to))
-    elif up_to > mark.last_read_id:
-        mark.last_read_id = up_to
-    session.flush()
+    if session.get(ThreadRead, (user.id, thread_type, thread_id)) is None:
+        session.flush()  # the caller's pending rows first, outside the savepoint
+        try:
+            with session.begin_nested():
+                session.add(ThreadRead(user_id=user.id, thread_type=thread_type, thread_id=thread_id,
+                                       last_read_id=up_to))
+            return
+        except IntegrityError:
+            pass  # the user's other request (a double click) made the mark meanwhile: move it forward below
+    # One UPDATE that only moves the mark forward (two requests at once never move it back).
+    session.execute(update(ThreadRead).where(ThreadRead.user_id == user.id, ThreadRead.thread_type == thread_type,
+                                             ThreadRead.thread_id == thread_id, ThreadRead.last_read_id < up_to)
+                    .values(last_read_id=up_to))
 
 
 def unread_counts(session: Session, user: User, thread_type: str, thread_ids: list[int]) -> dict[int, int]:

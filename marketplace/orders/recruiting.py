@@ -340,16 +340,17 @@ def apply_to_job(session: Session, job: Job, creator: Creator, *, quote: int | N
         raise ValidationFailed(_l("Tell the brand why you (at least 10 characters)."), field="pitch")
     if not creator_matches(creator, job):
         raise ValidationFailed(_l("Your profile does not meet this job's criteria."))
-    if session.scalar(select(Application.id).where(Application.job_id == job.id,
-                                                   Application.creator_id == creator.id)) is not None:
-        raise Conflict(_l("You already applied to this job."))
     # Count the application only while the job is still open: a job closing at this moment (its lock held by
     # the closing transaction) makes this UPDATE match nothing once it commits, instead of leaving an open
-    # application on a closed job.
+    # application on a closed job. The UPDATE also queues applications to one job, so the check for a
+    # duplicate below sees a twin request's committed application (a double click gets Conflict, not a 500).
     counted = session.execute(update(Job).where(Job.id == job.id, Job.state == "open")
                               .values(application_count=Job.application_count + 1)).rowcount
     if not counted:
         raise InvalidTransition(_l("This job is not taking applications any more."))
+    if session.scalar(select(Application.id).where(Application.job_id == job.id,
+                                                   Application.creator_id == creator.id)) is not None:
+        raise Conflict(_l("You already applied to this job."))
     application = Application(job_id=job.id, creator_id=creator.id, quote=quote, currency=job.currency,
                               pitch=pitch.strip(), created_at=now)
     session.add(application)

@@ -31,6 +31,7 @@ def write_review(session: Session, order: Order, actor: Actor, *, rating: int | 
     :raises InvalidTransition: not completed, or the window closed.
     """
     now = now or utcnow()
+    order = services.lock_order(session, order.id)  # a side's two submissions at once: the second sees the first
     services.check_actor(session, order, actor)
     if actor.side not in ("brand", "creator"):
         raise InvalidTransition(_l("Only the brand and the creator review an order."))

@@ -423,3 +423,29 @@ def test_an_application_racing_the_jobs_closing_is_refused(tmp_root):
                                                              .where(Application.job_id == job_id)).all())
         assert "refused" in outcome, (outcome, states)
         assert states == []
+
+
+def test_a_double_submitted_application_is_one_application(tmp_root):
+    """The same creator's "Apply" arriving twice at once (a double click): one application, the other refused
+    with Conflict — not a database error."""
+    from marketplace.creators.models import Creator
+    from tests.concurrency import committed_app, in_new_transaction, race
+
+    with committed_app(tmp_root, "order_jobs_apply") as app:
+        def build(session):
+            job = open_job(session, new_deal(session, balance_fen=0), slots=3)
+            return job.id, new_creator(session).id
+
+        job_id, creator_id = in_new_transaction(app, build)
+
+        def work(session):
+            return apply(session, session.get(Job, job_id), session.get(Creator, creator_id)).id
+
+        outcomes = race([lambda: in_new_transaction(app, work) for _ in range(2)])
+        assert sorted(status for status, _ in outcomes) == ["error", "ok"], outcomes
+        error = next(value for status, value in outcomes if status == "error")
+        assert isinstance(error, Conflict), repr(error)
+        count = in_new_transaction(app, lambda s: (s.get(Job, job_id).application_count,
+                                                   len(s.scalars(select(Application).where(
+                                                       Application.job_id == job_id)).all())))
+        assert count == (1, 1)

@@ -325,3 +325,67 @@ def test_a_notification_text_survives_missing_params(session, deal):
     n = Notification(user_id=deal.owner.id, kind="offer_received", params={})
     assert notifications.notification_text(n)  # never a KeyError on the page
     assert notifications.notification_text(Notification(user_id=deal.owner.id, kind="gone", params={}))
+
+
+# --- double submissions (a double click) on committed data -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_root):
+    from tests.concurrency import committed_app
+
+    with committed_app(tmp_root, "order_reviews") as app:
+        yield app
+
+
+def _committed_deal_and_order(app, state):
+    from tests.concurrency import in_new_transaction
+
+    def build(session):
+        deal = new_deal(session, balance_fen=10_000_00)
+        return order_in(session, deal, state).id, deal.owner.id, deal.creator.user_id
+
+    return in_new_transaction(app, build)
+
+
+def test_a_review_submitted_twice_at_once_is_one_review(committed):
+    from marketplace.accounts.models import User
+    from marketplace.orders.models import Order
+    from tests.concurrency import in_new_transaction, race
+
+    order_id, owner_id, _creator_user_id = _committed_deal_and_order(committed, "completed")
+
+    def work(session):
+        order = session.get(Order, order_id)
+        return reviews.write_review(session, order, Actor("brand", session.get(User, owner_id)), rating=5,
+                                    now=NOW).id
+
+    outcomes = race([lambda: in_new_transaction(committed, work) for _ in range(2)])
+    assert sorted(status for status, _ in outcomes) == ["error", "ok"], outcomes
+    error = next(value for status, value in outcomes if status == "error")
+    assert isinstance(error, Conflict), repr(error)
+
+
+def test_a_message_sent_twice_at_once_is_two_messages_and_one_read_mark(committed):
+    from marketplace.accounts.models import User
+    from marketplace.orders.models import Message, Order, ThreadRead
+    from tests.concurrency import in_new_transaction, race
+
+    order_id, owner_id, creator_user_id = _committed_deal_and_order(committed, "in_progress")
+
+    def work(session):
+        order = session.get(Order, order_id)
+        return messaging.post_message(session, order, Actor("brand", session.get(User, owner_id)),
+                                      body="Are you there?", now=NOW).id
+
+    outcomes = race([lambda: in_new_transaction(committed, work) for _ in range(2)])
+    assert [status for status, _ in outcomes] == ["ok", "ok"], outcomes
+
+    def read(session):
+        messages = session.scalars(select(Message.id).where(Message.thread_type == "order",
+                                                            Message.thread_id == order_id)).all()
+        mark = session.get(ThreadRead, (owner_id, "order", order_id))
+        unread = messaging.unread_counts(session, session.get(User, creator_user_id), "order", [order_id])
+        return len(messages), mark.last_read_id == max(messages), unread
+
+    assert in_new_transaction(committed, read) == (2, True, {order_id: 2})
