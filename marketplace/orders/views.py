@@ -106,7 +106,7 @@ CREATOR_COLUMN_LABELS = {**COLUMN_LABELS, "offers": _l("Offers to answer")}
 
 # The progress stepper: where each state sits on the happy path.
 STEPS = ("offered", "in_progress", "draft", "approved", "published", "completed", "closed")
-STEP_LABELS = {"offered": _l("Offered"), "in_progress": _l("In progress"), "draft": _l("Draft"),
+STEP_LABELS = {"offered": _l("Offered"), "in_progress": _l("In progress"), "draft": _l("Draft review"),
                "approved": _l("Approved"), "published": _l("Published"), "completed": _l("Completed"),
                "closed": _l("Closed")}
 STEP_OF_STATE = {"offered": 0, "in_progress": 1, "draft_submitted": 2, "revision_requested": 2, "draft_approved": 3,
