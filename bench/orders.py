@@ -19,6 +19,12 @@ Latency: p50/p99 over ``BENCH_ORDERS_REQUESTS`` (default 300) requests on one ke
 throughput: wrk, 32 connections, ``BENCH_ORDERS_SECONDS`` (default 6) seconds. Prints
 ``BENCH orders.<backend>.<scale>.<page>.<metric> <value> <unit>`` with ``ratio_to_ceiling`` per page, and
 ``orders.<backend>.<page>.p50_growth_100k_to_1000k`` (how cost grows with the table: 1.0 is flat).
+
+Because the shared machine's load swings (other processes take the cores the server and wrk need), each page also
+gets ``server_cpu_ms``: the CPU time the gunicorn processes spent per request during the latency run (from
+/proc), which other load hardly changes; ``cpu_ratio_to_ceiling`` = the ceiling's CPU per request ÷ the page's
+(the throughput ratio an otherwise idle machine would give, the database's own CPU aside), and
+``cpu_growth_100k_to_1000k``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.harness import emit, gunicorn, latency, throughput
 
@@ -103,6 +110,30 @@ def pages_in_build(database_url: str, pages: dict) -> dict:
     return present
 
 
+def server_cpu_seconds(base: str) -> float:
+    """User + system CPU time so far of the gunicorn processes serving ``base`` (master and workers)."""
+    port, total = f":{urlsplit(base).port}", 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if not any(b"gunicorn" in part for part in cmdline) or not any(part.decode().endswith(port)
+                                                                          for part in cmdline):
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+def timed_latency(base: str, path: str, cookie: str) -> tuple[float, float, float]:
+    """p50, p99 (ms) on one connection, and the server's CPU ms per request over the same requests."""
+    before = server_cpu_seconds(base)
+    p50, p99 = latency(base + path, requests=REQUESTS, cookie=cookie)
+    cpu = (server_cpu_seconds(base) - before) * 1000 / (REQUESTS + 30)  # latency() adds 30 warm-up requests
+    return p50, p99, cpu
+
+
 def measure(label: str, database_url: str, scale: int, results: dict, pages: dict = PAGES) -> None:
     from bench.web_foundation import login_cookie
 
@@ -112,11 +143,15 @@ def measure(label: str, database_url: str, scale: int, results: dict, pages: dic
                    "creator": login_cookie(base, CREATOR_EMAIL, PASSWORD)}
         ceiling = throughput(base + "/healthz", seconds=SECONDS)
         emit(f"orders.{label}.{_k(scale)}.ceiling.healthz.rps", ceiling, "req/s")
+        _p50, _p99, ceiling_cpu = timed_latency(base, "/healthz", "")
+        emit(f"orders.{label}.{_k(scale)}.ceiling.healthz.server_cpu_ms", ceiling_cpu, "ms")
         for name, (who, _endpoint, path) in pages.items():
-            p50, p99 = latency(base + path, requests=REQUESTS, cookie=cookies[who])
-            results[(label, scale, name)] = p50
+            p50, p99, cpu = timed_latency(base, path, cookies[who])
+            results[(label, scale, name)] = (p50, cpu)
             emit(f"orders.{label}.{_k(scale)}.{name}.p50", p50, "ms")
             emit(f"orders.{label}.{_k(scale)}.{name}.p99", p99, "ms")
+            emit(f"orders.{label}.{_k(scale)}.{name}.server_cpu_ms", cpu, "ms")
+            emit(f"orders.{label}.{_k(scale)}.{name}.cpu_ratio_to_ceiling", ceiling_cpu / cpu, "x")
             rps = throughput(base + path, seconds=SECONDS, cookie=cookies[who])
             emit(f"orders.{label}.{_k(scale)}.{name}.rps", rps, "req/s")
             emit(f"orders.{label}.{_k(scale)}.{name}.ratio_to_ceiling", rps / ceiling, "x")
@@ -145,10 +180,11 @@ def run_backend(label: str, database_url: str) -> None:
         generated = scale
         measure(label, database_url, scale, results)
     small, large = SCALES[0], SCALES[-1]
-    for (backend, scale, name), p50 in sorted(results.items()):
+    for (backend, scale, name), (p50, cpu) in sorted(results.items()):
         if backend == label and scale == large and small != large and (label, small, name) in results:
-            emit(f"orders.{label}.{name}.p50_growth_{_k(small)}_to_{_k(large)}",
-                 p50 / results[(label, small, name)], "x")
+            small_p50, small_cpu = results[(label, small, name)]
+            emit(f"orders.{label}.{name}.p50_growth_{_k(small)}_to_{_k(large)}", p50 / small_p50, "x")
+            emit(f"orders.{label}.{name}.cpu_growth_{_k(small)}_to_{_k(large)}", cpu / small_cpu, "x")
     print(f"# orders on {label}: {time.perf_counter() - started:.0f}s", flush=True)
 
 
