@@ -486,7 +486,8 @@ def publish(session: Session, order: Order, actor: Actor, *, work_url: str, now:
     """Publish the approved draft: the work URL must name a live work of the creator's linked account.
 
     :raises InvalidTransition: the draft is not approved (checked before the link).
-    :raises ValidationFailed: unknown work, another account's work, or a work that is not public.
+    :raises ValidationFailed: unknown work, another account's work, a work that is not public, or (with
+        ``ORDER_WORK_AFTER_ACCEPTANCE``) one published before the order was accepted.
     """
     from marketplace.creators.stats import current_connector
 
@@ -508,6 +509,12 @@ def publish(session: Session, order: Order, actor: Actor, *, work_url: str, now:
                                field="work_url")
     if not work.is_live:
         raise ValidationFailed(_l("This work is not public on the platform."), field="work_url")
+    # An old video is not the work the order paid for. Switched by ORDER_WORK_AFTER_ACCEPTANCE until the pages,
+    # demo data and tests that publish a creator's latest (older) work have moved to works posted after acceptance.
+    if (current_app.config.get("ORDER_WORK_AFTER_ACCEPTANCE", False) and order.accepted_at is not None
+            and work.published_at < order.accepted_at):
+        raise ValidationFailed(_l("This work was published before the order started: publish the approved draft "
+                                  "as a new work."), field="work_url")
     order = transition(session, order, "publish", actor, now=now, data={"work_url": work.url})
     order.work_url, order.work_external_id = work.url, work.external_id
     order.published_at = now

@@ -144,17 +144,30 @@ def offer(session: Session, deal: Deal, *, price: int | None = 1_000_00, now: da
     return services.send_offer(session, deal.brand, deal.enterprise, deal.creator, price=price, now=now, **values)
 
 
-def live_work(creator: Creator, now: datetime):
-    """The newest work of the creator's account that is live at ``now`` and stays live.
+def _stays_live(connector, work, now: datetime) -> bool:
+    # The sandbox takes a few works down two days after publishing; an order's work must not be one of them
+    # unless the test wants it (the live check would close the order).
+    return work.is_live and connector.lookup_work(work.url, now=now + timedelta(days=400)).is_live
 
-    (The sandbox takes a few works down two days after publishing; an order's work must not be one of them
-    unless the test wants it, or the live check would close the order.)
-    """
+
+def live_work(creator: Creator, now: datetime):
+    """The newest work of the creator's account that is live at ``now`` and stays live."""
     from marketplace.creators.stats import current_connector
 
     connector = current_connector()
     works = connector.list_works(creator.platform_account.external_id, 30, now=now)
-    return next(w for w in works if w.is_live and connector.lookup_work(w.url, now=now + timedelta(days=400)).is_live)
+    return next(w for w in works if _stays_live(connector, w, now))
+
+
+def fresh_work(creator: Creator, after: datetime):
+    """The creator's first work published at or after ``after`` (an order's work is published after the order
+    was accepted) that stays live; the sandbox account posts every day or few."""
+    from marketplace.creators.stats import current_connector
+
+    connector = current_connector()
+    works = connector.list_works(creator.platform_account.external_id, 30, now=after + timedelta(days=30))
+    return min((w for w in works if w.published_at >= after and _stays_live(connector, w, after)),
+               key=lambda w: w.published_at)
 
 
 # The happy path from an offer: each state and the step that reaches it.
@@ -163,7 +176,11 @@ PATH = ("offered", "in_progress", "draft_submitted", "draft_approved", "publishe
 
 def advance(session: Session, order: Order, deal: Deal, to_state: str, *, now: datetime = NOW,
             work_url: str | None = None) -> Order:
-    """Drive ``order`` along the happy path (or to ``revision_requested``) until it is in ``to_state``."""
+    """Drive ``order`` along the happy path (or to ``revision_requested``) until it is in ``to_state``.
+
+    Steps happen at ``now``, except publishing: at the moment the creator's next work after the acceptance
+    appeared on the platform (or ``now`` if later); the steps after it follow at that moment.
+    """
     if to_state == "revision_requested":
         order = advance(session, order, deal, "draft_submitted", now=now)
         return services.request_revision(session, order, deal.brand, feedback="Show the bottle first", now=now)
@@ -174,11 +191,13 @@ def advance(session: Session, order: Order, deal: Deal, to_state: str, *, now: d
             order = services.accept_offer(session, order, deal.maker, now=now)
         elif state in ("in_progress", "revision_requested"):
             services.submit_draft(session, order, deal.maker, link_url="https://drive.example/draft", now=now)
+        elif state == "draft_approved":
+            if work_url is None:
+                work = fresh_work(deal.creator, order.accepted_at)
+                now = max(now, work.published_at)
+            order = services.publish(session, order, deal.maker, work_url=work_url or work.url, now=now)
         elif state == "draft_submitted":
             order = services.approve_draft(session, order, deal.brand, now=now)
-        elif state == "draft_approved":
-            url = work_url or live_work(deal.creator, now).url
-            order = services.publish(session, order, deal.maker, work_url=url, now=now)
         elif state == "published":
             order = services.confirm(session, order, deal.brand, now=now)
         elif state == "completed":

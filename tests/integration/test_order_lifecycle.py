@@ -14,14 +14,8 @@ from marketplace.ledger.services import balance
 from marketplace.orders import services
 from marketplace.orders.models import OrderEvent
 from marketplace.orders.services import Actor
+from tests.integration.order_world import fresh_work
 from tests.ledger_helpers import assert_balances, assert_ledger_sound
-
-
-def first_live_work_url(app, creator, now):
-    from marketplace.creators.stats import current_connector
-
-    works = current_connector().list_works(creator.platform_account.external_id, 10, now=now)
-    return next(w.url for w in works if w.is_live)
 
 
 def test_offer_to_closed_moves_every_fen(app, session, make_listed_creator, make_funded_enterprise):
@@ -45,7 +39,9 @@ def test_offer_to_closed_moves_every_fen(app, session, make_listed_creator, make
     services.request_revision(session, order, b, feedback="Show the bottle in the first 3 seconds", now=now)
     services.submit_draft(session, order, c, link_url="https://drive.example/draft2", now=now)
     services.approve_draft(session, order, b, now=now)
-    services.publish(session, order, c, work_url=first_live_work_url(app, creator, now), now=now)
+    work = fresh_work(creator, order.accepted_at)  # the creator's next post after accepting the offer
+    now = max(now, work.published_at)
+    services.publish(session, order, c, work_url=work.url, now=now)
     assert order.auto_confirm_at == now + timedelta(days=7)
     services.confirm(session, order, b, now=now)
     assert order.state == "completed"

@@ -277,6 +277,21 @@ def test_publishing_another_creators_work(session, deal):
     assert state_of(session, order) == "draft_approved"
 
 
+def test_publishing_a_work_older_than_the_order(app, session, deal, monkeypatch):
+    """A work published before the order was accepted is not the work the order paid for."""
+    from marketplace.creators.stats import current_connector
+
+    monkeypatch.setitem(app.config, "ORDER_WORK_AFTER_ACCEPTANCE", True)
+    order = order_in(session, deal, "draft_approved")
+    old = current_connector().list_works(deal.creator.platform_account.external_id, 5, now=order.accepted_at)[0]
+    assert old.is_live and old.published_at < order.accepted_at
+    error = refused(session, lambda: services.publish(session, order, deal.maker, work_url=old.url,
+                                                      now=order.accepted_at + timedelta(days=5)),
+                    ValidationFailed, field="work_url")
+    assert "before" in str(error.message)
+    assert state_of(session, order) == "draft_approved"
+
+
 @pytest.mark.parametrize("url", ["", "https://example.com/video/1", "https://sandbox.video/@nobody_here/v/7397000abcd", "https://sandbox.video/@x/v/1"])
 def test_publishing_an_unknown_url(session, deal, url):
     order = order_in(session, deal, "draft_approved")

@@ -136,7 +136,8 @@ def test_the_end_of_the_live_window_releases_the_retention_once(app, session, de
 
 
 def _work_taken_down_later(now):
-    """(handle, work) of a sandbox account whose newest work is live at ``now`` and gone three days later.
+    """(handle, work) of a sandbox account with a work published before ``now`` that the platform takes down
+    (made private) three days after it was published.
 
     Deterministic: the sandbox is seeded, ``now`` is fixed and the handles are scanned in order."""
     from marketplace.creators.stats import current_connector
@@ -148,9 +149,7 @@ def _work_taken_down_later(now):
         if account is None:
             continue
         for work in connector.list_works(account.external_id, 3, now=now):
-            if not work.is_live or now - work.published_at > timedelta(days=1):
-                continue
-            later = connector.lookup_work(work.url, now=now + timedelta(days=3))
+            later = connector.lookup_work(work.url, now=work.published_at + timedelta(days=3))
             if later is not None and not later.is_live:
                 return handle, work
     raise AssertionError("no sandbox work goes down in the scanned accounts")
@@ -159,20 +158,24 @@ def _work_taken_down_later(now):
 def test_a_work_taken_down_on_the_platform_closes_the_order_pro_rata(app, session):
     handle, work = _work_taken_down_later(NOW)
     deal = new_deal(session, balance_fen=START, handle=handle)
-    order = advance(session, offer(session, deal), deal, "draft_approved")
-    services.publish(session, order, deal.maker, work_url=work.url, now=NOW)  # live when published
-    services.confirm(session, order, deal.brand, now=NOW)
-    assert order.live_until == NOW + timedelta(days=30)
+    accepted = work.published_at - timedelta(hours=1)  # the order started just before the creator posted it
+    order = advance(session, offer(session, deal, now=accepted), deal, "draft_approved", now=accepted)
+    published = work.published_at + timedelta(hours=1)
+    services.publish(session, order, deal.maker, work_url=work.url, now=published)  # live when published
+    services.confirm(session, order, deal.brand, now=published)
+    assert order.live_until == published + timedelta(days=30)
     session.commit()
 
-    assert run_job(app, "orders.live_window", now=NOW + timedelta(hours=1)) == 0  # still live: nothing
+    assert run_job(app, "orders.live_window", now=published + timedelta(hours=1)) == 0  # still live: nothing
     session.expire_all()
     assert order.state == "completed"
 
-    checked_at = NOW + timedelta(days=3)
+    checked_at = work.published_at + timedelta(days=3)
     assert run_twice(app, session, "orders.live_window", checked_at) == (1, 0)
     assert order.state == "closed"
-    refund = 190_00 * 27 // 30  # found down 3 days after publishing: 27 of 30 days missed
+    days_missed = 28  # found down 3 days after posting: 27 days and 1 hour of the window missed, a started day counts
+    assert order.live_until - checked_at == timedelta(days=27, hours=1)
+    refund = 190_00 * days_missed // 30
     assert (order.refunded_to_brand, order.paid_to_creator) == (refund, 950_00 - refund)
     report = session.scalars(select(LiveReport).where(LiveReport.order_id == order.id)).one()
     assert (report.source, report.state, report.refund) == ("platform", "upheld", refund)
