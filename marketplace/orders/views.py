@@ -52,7 +52,7 @@ from marketplace.forms import ActionForm, apply_domain_error, choices, safe_next
 from marketplace.i18n import language_code
 from marketplace.ledger import flows
 from marketplace.ledger.services import balance
-from marketplace.main.templating import date_filter, money_filter, number_filter
+from marketplace.main.templating import money_filter
 from marketplace.money import Money, MoneyError
 from marketplace.orders import disputes, messaging, queries, recruiting, reviews, services, states
 from marketplace.orders.forms import (
@@ -275,6 +275,7 @@ def list_rows(orders: list[Order], unread: dict[int, int], *, side: str, campaig
 def count_labels(counts: dict[str, int]) -> dict[str, str]:
     """Tab counts, "1,000+" past the cap."""
     cap = queries.COUNT_CAP
+    number_filter = current_app.jinja_env.filters["number"]
     return {column: f"{number_filter(cap)}+" if n > cap else number_filter(n) for column, n in counts.items()}
 
 
@@ -351,7 +352,7 @@ def _money(minor: int, currency: str) -> str:
 
 
 def _date(day: date) -> str:
-    return date_filter(day)
+    return current_app.jinja_env.filters["date"](day)
 
 
 def stepper(order: Order) -> list[dict]:
