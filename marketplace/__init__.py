@@ -66,11 +66,11 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from marketplace.accounts.models import User
+        from marketplace.authz import load_user_with_contexts
 
         try:
             raw_id, version = user_id.split(":", 1)
-            user = db.get_session().get(User, int(raw_id))
+            user = load_user_with_contexts(int(raw_id))  # one round trip: the user and what they may act as
         except (ValueError, TypeError):
             return None
         if user is None or not user.is_active or str(user.session_version) != version:

@@ -9,11 +9,12 @@ depend on the staff role. Design.md §3 is the source of these tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from flask import abort, g
+from flask import abort, g, has_request_context, request
 from flask import session as flask_session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from marketplace.accounts.models import User
 from marketplace.db import get_session
@@ -63,9 +64,14 @@ def membership_of(user: User, enterprise_id: int) -> Membership | None:
     cache: dict[tuple[int, int], Membership | None] = g.setdefault("_memberships", {})
     key = (user.id, enterprise_id)
     if key not in cache:
-        cache[key] = get_session().scalar(
-            select(Membership).where(Membership.user_id == user.id, Membership.enterprise_id == enterprise_id)
-        )
+        if _reading():
+            # A page loads the user's contexts anyway (the menu): one query answers every membership question.
+            available_contexts(user)
+            cache.setdefault(key, None)
+        else:
+            cache[key] = get_session().scalar(
+                select(Membership).where(Membership.user_id == user.id, Membership.enterprise_id == enterprise_id)
+            )
     return cache[key]
 
 
@@ -73,9 +79,17 @@ def is_enterprise_member(user: User) -> bool:
     """Is the user a member of at least one enterprise (memoised per request)?"""
     cache: dict[int, bool] = g.setdefault("_is_member", {})
     if user.id not in cache:
-        cache[user.id] = get_session().scalar(select(Membership.id).where(Membership.user_id == user.id)
-                                              .limit(1)) is not None
+        if _reading():
+            cache[user.id] = any(c.kind == "enterprise" for c in available_contexts(user))
+        else:
+            cache[user.id] = get_session().scalar(select(Membership.id).where(Membership.user_id == user.id)
+                                                  .limit(1)) is not None
     return cache[user.id]
+
+
+def _reading() -> bool:
+    """A safe request (GET/HEAD): nothing changes memberships while it runs, so they can be loaded at once."""
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def _is_own_creator(user: User, creator: object) -> bool:
@@ -150,21 +164,59 @@ def available_contexts(user: User) -> list[Context]:
 
 
 def _available_contexts(user: User) -> list[Context]:
-    from marketplace.creators.services import creator_for_user
+    return _contexts_of(user, get_session().execute(_contexts_statement(), {"user_id": user.id}).all())
 
-    db = get_session()
-    rows = db.execute(
-        select(Membership, Enterprise)
-        .join(Enterprise, Enterprise.id == Membership.enterprise_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Enterprise.display_name, Enterprise.id)
-    ).all()
-    contexts = [Context("enterprise", enterprise, membership.role) for membership, enterprise in rows]
-    if creator_for_user(db, user) is not None:
+
+def _contexts_of(user: User, rows) -> list[Context]:
+    """The contexts in rows of ``_contexts_statement`` (or ``load_user_with_contexts``); remembers the
+    memberships they show for ``membership_of``."""
+    memberships = g.setdefault("_memberships", {})
+    contexts = []
+    for row in rows:
+        if row.Membership is not None:
+            contexts.append(Context("enterprise", row.Enterprise, row.Membership.role))
+            memberships.setdefault((user.id, row.Enterprise.id), row.Membership)
+    if rows and rows[0].has_creator:
         contexts.append(Context("creator"))
     if user.staff_role:
         contexts.append(Context("staff", role=user.staff_role))
     return contexts
+
+
+@cache
+def _contexts_statement(with_user: bool = False) -> Select:
+    """One round trip for every signed-in page: the user's memberships with their enterprises, and whether they
+    have a creator record (the user row anchors the outer joins: a user without memberships still gets a row);
+    ``with_user``: the user too. Built once (building a statement costs more than running this one)."""
+    from marketplace.creators.models import Creator
+
+    user_id = bindparam("user_id")
+    has_creator = select(Creator.id).where(Creator.user_id == user_id).exists().label("has_creator")
+    return (select(*([User] if with_user else []), has_creator, Membership, Enterprise)
+            .select_from(User)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .outerjoin(Enterprise, Enterprise.id == Membership.enterprise_id)
+            .where(User.id == user_id)
+            .order_by(Enterprise.display_name, Enterprise.id))
+
+
+def load_user_with_contexts(user_id: int) -> User | None:
+    """The user, for the login manager; on a safe request (GET/HEAD) with their contexts in the same round
+    trip (every page shows them: the context menu, the navigation)."""
+    session = get_session()
+    if not _reading():
+        return session.execute(_user_statement(), {"user_id": user_id}).scalar_one_or_none()
+    rows = session.execute(_contexts_statement(with_user=True), {"user_id": user_id}).all()
+    if not rows:
+        return None
+    user = rows[0].User
+    g.setdefault("_available_contexts", {})[user.id] = _contexts_of(user, rows)
+    return user
+
+
+@cache
+def _user_statement() -> Select:
+    return select(User).where(User.id == bindparam("user_id"))
 
 
 def current_context() -> Context:

@@ -11,7 +11,6 @@ from functools import lru_cache
 
 from babel.numbers import format_percent as babel_format_percent
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -27,13 +26,15 @@ from marketplace.creators.discovery_forms import (
     ShortlistForm,
 )
 from marketplace.creators.models import Shortlist, ShortlistEntry
-from marketplace.creators.search import COUNT_CAP, SearchQuery, search_creators
+from marketplace.creators.search import COUNT_CAP, CreatorCard, SearchQuery, search_creators, shortlist_marks
 from marketplace.creators.taxonomy import CATEGORIES, CONTENT_TYPES
 from marketplace.db import get_session
 from marketplace.enterprises.models import Enterprise
 from marketplace.errors import DomainError
 from marketplace.forms import ActionForm, apply_domain_error, safe_next
-from marketplace.i18n import language_code
+from marketplace.i18n import current_language, number_formats
+from marketplace.main.templating import UrlPattern
+from marketplace.money import CURRENCY_EXPONENTS
 
 bp = Blueprint("discovery", __name__)
 
@@ -43,7 +44,7 @@ def engagement_percent(basis_points: int | None) -> str:
     """Basis points as a percentage with one decimal, in the reader's language: 350 -> 3.5%."""
     if basis_points is None:
         return "—"
-    return _percent(basis_points, language_code(get_locale()))
+    return _percent(basis_points, current_language())
 
 
 @lru_cache(maxsize=4096)
@@ -90,20 +91,76 @@ def _shortlist_choices(enterprise: Enterprise) -> list[Shortlist]:
 
 
 def card_labels() -> dict[str, str]:
-    """The labels every result card repeats, translated once per request (and this session's CSRF token)."""
-    return {
-        "followers": _("Followers"), "engagement": _("Engagement"), "categories": _("Categories"),
-        "verified": _("Verified"), "verified_title": _("A Canal reviewer checked this creator’s ID document."),
-        "closed": _("Not accepting orders"), "shortlist": _("Shortlist"), "new_shortlist": _("+ New shortlist"),
-        "on": _("On:"),
-        "unscored": _("Authenticity: not scored"),
-        "unscored_title": _("Not scored yet: the score needs the platform’s statistics."),
-        "authentic": _("Authentic"), "authentic_title": _("Followers, plays and engagement look earned."),
-        "doubts": _("Some doubts"), "doubts_title": _("Some numbers are out of line with similar creators."),
-        "suspicious": _("Suspicious"),
-        "suspicious_title": _("Likely bought followers or likes: see the profile for the reasons."),
-        "csrf": generate_csrf(),
-    }
+    """The labels every result card repeats, translated once per language (and this session's CSRF token)."""
+    return {**_card_labels(current_language()), "csrf": generate_csrf()}
+
+
+def _card_labels(language: str) -> dict[str, str]:
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = _LABELS[language] = {
+            "followers": _("Followers"), "engagement": _("Engagement"), "categories": _("Categories"),
+            "verified": _("Verified"), "verified_title": _("A Canal reviewer checked this creator’s ID document."),
+            "closed": _("Not accepting orders"), "shortlist": _("Shortlist"), "new_shortlist": _("+ New shortlist"),
+            "on": _("On:"),
+            "unscored": _("Authenticity: not scored"),
+            "unscored_title": _("Not scored yet: the score needs the platform’s statistics."),
+            "authentic": _("Authentic"), "authentic_title": _("Followers, plays and engagement look earned."),
+            "doubts": _("Some doubts"), "doubts_title": _("Some numbers are out of line with similar creators."),
+            "suspicious": _("Suspicious"),
+            "suspicious_title": _("Likely bought followers or likes: see the profile for the reasons."),
+        }
+    return labels
+
+
+_LABELS: dict[str, dict[str, str]] = {}
+
+
+class ResultCard:
+    """A search result as its card shows it: the values formatted for the reader, the links built."""
+
+    __slots__ = ("id", "name", "initial", "handle", "url", "avatar_url", "verified", "badge_class", "badge_title",
+                 "badge_text", "accepting", "categories", "followers", "engagement", "price", "lists")
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+
+def result_cards(cards: list[CreatorCard], language: str, labels: dict[str, str], category_labels: dict[str, str],
+                 in_lists: dict[int, list]) -> list[ResultCard]:
+    """Format a page of results once, in Python: the template only writes them out."""
+    numbers = number_formats(language)
+    profile_url = UrlPattern("creator_profiles.profile", "creator_id")
+    avatar_url = UrlPattern("creator_profiles.avatar", "creator_id", "v")
+    exponent = CURRENCY_EXPONENTS["CNY"]
+    rows = []
+    for card in cards:
+        score = card.authenticity_score
+        if score is None:
+            badge = ("badge-unverified", labels["unscored_title"], labels["unscored"])
+        elif score >= 80:
+            badge = ("badge-verified", labels["authentic_title"], f"{labels['authentic']} {score}")
+        elif score >= 60:
+            badge = ("badge-pending", labels["doubts_title"], f"{labels['doubts']} {score}")
+        else:
+            badge = ("badge-rejected", labels["suspicious_title"], f"{labels['suspicious']} {score}")
+        rows.append(ResultCard(
+            id=card.id, name=card.display_name, initial=card.display_name[:1], handle=card.handle,
+            url=profile_url(card.id), avatar_url=avatar_url(card.id, card.avatar_file_id) if card.avatar_file_id else None,
+            verified=card.verified, badge_class=badge[0], badge_title=badge[1], badge_text=badge[2],
+            accepting=card.accepting_orders, categories=[category_labels.get(c, c) for c in card.categories],
+            followers=numbers.compact(card.followers), engagement=engagement_percent(card.engagement_bp),
+            price="—" if card.price is None else numbers.money(card.price, "CNY", exponent),
+            lists=in_lists.get(card.id, ())))
+    return rows
+
+
+@bp.app_template_global()
+def creator_id_stand_in() -> Markup:
+    """Where a creator's id goes in a control written once for a page of cards (``_results.html``): raw
+    markup, so no escaped text on the page can read the same."""
+    return Markup("<creator-id>")
 
 
 @bp.app_template_global()
@@ -114,17 +171,14 @@ def shortlist_widget_for(creator) -> Markup | str:
     enterprise = context.enterprise if context.kind == "enterprise" else None
     if enterprise is None or not creator.listed or not authz.can(current_user, "enterprise.shortlists.edit", enterprise):
         return ""
-    db = get_session()
+    choices, on = shortlist_marks(get_session(), enterprise.id, [creator.id])
     return Markup(render_template(
         "discovery/_shortlist_widget.html", enterprise=enterprise, creator_id=creator.id, here=request.path,
-        shortlists=_shortlist_choices(enterprise),
-        lists_of_creator=services.shortlisted_in(db, enterprise.id, [creator.id]).get(creator.id, []),
-        notice=None, error=None, t=card_labels()))
+        shortlists=choices, lists_of_creator=on.get(creator.id, []), notice=None, error=None, t=card_labels()))
 
 
-def _filter_options() -> dict[str, list[tuple[str, str]]]:
+def _filter_options(language: str) -> dict[str, list[tuple[str, str]]]:
     """The filter form's choices, translated once per language (the page renders them on every search)."""
-    language = language_code(get_locale())
     if language not in _OPTIONS:
         form = DiscoverForm(formdata=None)
         _OPTIONS[language] = {name: [(value, str(label)) for value, label, *_rest in form[name].iter_choices()]
@@ -134,6 +188,15 @@ def _filter_options() -> dict[str, list[tuple[str, str]]]:
 
 
 _OPTIONS: dict[str, dict[str, list[tuple[str, str]]]] = {}
+
+
+def _category_labels(language: str) -> dict[str, str]:
+    if language not in _CATEGORY_LABELS:
+        _CATEGORY_LABELS[language] = {code: str(label) for code, label in CATEGORIES.items()}
+    return _CATEGORY_LABELS[language]
+
+
+_CATEGORY_LABELS: dict[str, dict[str, str]] = {}
 
 
 @bp.get("/discover")
@@ -148,15 +211,20 @@ def discover():
         results = search_creators(db, query)
     else:
         status = 400
+    shortlists, in_lists = ([], {})
+    if results and results.items:
+        shortlists, in_lists = shortlist_marks(db, enterprise.id, [c.id for c in results.items])
     editor = authz.can(current_user, "enterprise.shortlists.edit", enterprise)
+    language = current_language()
+    labels = card_labels()
     return _fragment_or_page(
         "discovery/_results.html", "discovery/discover.html", status,
-        form=form, results=results, enterprise=enterprise, count_cap=COUNT_CAP, options=_filter_options(),
-        sort_label=SORT_LABELS[query.effective_sort], content_type_label=CONTENT_TYPES[query.content_type],
-        category_labels={code: str(label) for code, label in CATEGORIES.items()},
-        shortlists=_shortlist_choices(enterprise) if editor and results and results.items else [],
-        in_lists=services.shortlisted_in(db, enterprise.id, [c.id for c in results.items]) if results else {},
-        here=request.full_path if request.query_string else request.path, t=card_labels(),
+        form=form, results=results, enterprise=enterprise, count_cap=COUNT_CAP,
+        sort_label=str(SORT_LABELS[query.effective_sort]), content_type_label=str(CONTENT_TYPES[query.content_type]),
+        cards=result_cards(results.items, language, labels, _category_labels(language), in_lists) if results else [],
+        editor=editor, shortlists=shortlists if editor else [], t=labels,
+        here=request.full_path if request.query_string else request.path,
+        options=None if _htmx() else _filter_options(language),
     )
 
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
 
 from babel.dates import format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal
 from flask import Blueprint, abort, render_template
-from flask_babel import get_locale
 from flask_login import current_user, login_required
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload
 
 from marketplace import authz
 from marketplace.creators import charts, services, taxonomy
-from marketplace.creators.models import Creator, Work
+from marketplace.creators.models import Creator, RateCardVersion, Work
 from marketplace.db import get_session
 from marketplace.files.serving import send_stored_file
+from marketplace.i18n import current_language, number_formats
 
 bp = Blueprint("creator_profiles", __name__, url_prefix="/creators")
 
@@ -32,25 +35,34 @@ def compact_number(value: int | float | None) -> str:
     """A large count the short way in the reader's language: 1.2M, 123.5万."""
     if value is None:
         return "—"
-    return format_compact_decimal(value, locale=get_locale() or "en", fraction_digits=1)
+    return number_formats(current_language()).compact(value)
 
 
 @bp.app_template_filter("tick_labels")
-def tick_labels(values) -> list[str]:
+def tick_labels(values) -> tuple[str, ...]:
     """Axis tick values the short way, with just enough decimals that no two read the same (23.5K, 2.35万)."""
-    values = list(values)
-    locale = get_locale() or "en"
+    return _tick_labels(tuple(values), current_language())
+
+
+@lru_cache(maxsize=4096)
+def _tick_labels(values: tuple, language: str) -> tuple[str, ...]:  # ticks are round numbers: charts share them
+    locale = number_formats(language).locale
     for digits in range(4):
-        labels = [format_compact_decimal(v, locale=locale, fraction_digits=digits) for v in values]
+        labels = tuple(format_compact_decimal(v, locale=locale, fraction_digits=digits) for v in values)
         if len(set(labels)) == len(labels):
             return labels
-    return [format_decimal(v, locale=locale) for v in values]
+    return tuple(format_decimal(v, locale=locale) for v in values)
 
 
 @bp.app_template_filter("month_day")
 def month_day(value: date | None) -> str:
     """A day without the year, in the reader's language: Nov 3, 11月3日."""
-    return format_skeleton("MMMd", value, locale=get_locale() or "en") if value else "—"
+    return _month_day(value, current_language()) if value else "—"
+
+
+@lru_cache(maxsize=4096)
+def _month_day(value: date, language: str) -> str:
+    return format_skeleton("MMMd", value, locale=number_formats(language).locale)
 
 
 @dataclass
@@ -104,18 +116,36 @@ def _load(creator_id: int) -> Creator:
     return creator
 
 
+@cache
+def _profile_statements() -> tuple[Select, Select]:
+    """The creator with what the page shows of it (categories, regions, platform account), and a rate card
+    version with its prices: one round trip each instead of one per relationship. Built once."""
+    creator = (select(Creator).where(Creator.id == bindparam("id"))
+               .options(joinedload(Creator.categories), joinedload(Creator.regions),
+                        joinedload(Creator.platform_account)))
+    rate_card = (select(RateCardVersion).where(RateCardVersion.id == bindparam("id"))
+                 .options(joinedload(RateCardVersion.prices)))
+    return creator, rate_card
+
+
 @bp.get("/<int:creator_id>")
 @login_required
 def profile(creator_id: int):
-    creator = _load(creator_id)
+    db = get_session()
+    creator_statement, rate_card_statement = _profile_statements()
+    creator = db.execute(creator_statement, {"id": creator_id}).unique().scalar_one_or_none()
+    if creator is None:
+        abort(404)
     authz.require("creator.profile.view", creator)
     from marketplace.creators.authenticity import reason_message
 
-    db = get_session()
     works = services.recent_works(db, creator, limit=12)
+    rate_card = None  # services.current_rate_card, with its prices
+    if creator.rate_card_version_id is not None:
+        rate_card = db.execute(rate_card_statement, {"id": creator.rate_card_version_id}).unique().scalar_one_or_none()
     return render_template(
         "creators/public_profile.html", creator=creator, preview=creator.user_id == current_user.id,
-        rate_card=services.current_rate_card(db, creator),
+        rate_card=rate_card,
         charts=profile_charts(services.follower_trend(db, creator), creator.audience, works),
         reasons=[reason_message(r) for r in (creator.authenticity_reasons or [])],
         taxonomy=taxonomy,

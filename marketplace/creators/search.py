@@ -18,11 +18,15 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     column,
     func,
@@ -31,12 +35,11 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
     true,
 )
 from sqlalchemy.orm import Session
 
-from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion
+from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion, Shortlist, ShortlistEntry
 from marketplace.creators.search_index import CJK_RUN, CreatorSearch, normalize, tokens_of
 from marketplace.main.templating import Page
 
@@ -140,8 +143,8 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(expression, value: str):
-    return expression.like(f"%{_like_escape(value)}%", escape="\\")
+def _contains_pattern(value: str) -> str:
+    return f"%{_like_escape(value)}%"
 
 
 def _fts_phrase(value: str) -> str:
@@ -163,83 +166,148 @@ def _terms_split(terms: tuple[str, ...]) -> tuple[list[str], list[tuple[str, boo
     return long_terms, short_tokens
 
 
-def _keyword_conditions(terms: tuple[str, ...]) -> list:
-    """PostgreSQL: predicates on ``creator_search`` that every term matches, each answered by a GIN index."""
-    long_terms, short_tokens = _terms_split(terms)
-    conditions = [_contains(CreatorSearch.document, t) for t in long_terms]  # pg_trgm
-    if short_tokens:  # tokens is a tsvector of exactly our tokens
-        query = " & ".join("'" + tok.replace("'", "''") + "'" + (":*" if prefix else "") for tok, prefix in short_tokens)
-        conditions.append(CreatorSearch.tokens.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), query)))
-    return conditions
-
-
-def _keyword_ids(terms: tuple[str, ...]) -> list[Select]:
-    """SQLite: SELECTs of the creator ids matching the terms, from the FTS5 tables (all must match; they share
-    creator_search's rowid, the creator id)."""
-    long_terms, short_tokens = _terms_split(terms)
-    selects = []
-    if long_terms:
-        selects.append(_fts_match(TRIGRAM_FTS, " AND ".join(_fts_phrase(t) for t in long_terms)))
-    if short_tokens:
-        selects.append(_fts_match(TOKEN_FTS, " AND ".join(_fts_phrase(tok) + ("*" if prefix else "")
-                                                          for tok, prefix in short_tokens)))
-    return selects
-
-
 TRIGRAM_FTS = table("creator_search_trgm", column("rowid"))
 TOKEN_FTS = table("creator_search_tokens", column("rowid"))
 
 
-def _fts_match(fts, match: str) -> Select:
+def _fts_match(fts, match) -> Select:
     return select(fts.c.rowid).where(literal_column(fts.name).op("MATCH")(match))
-
-
-def _category_region_ids(query: SearchQuery) -> list[Select]:
-    selects = []
-    if query.category:
-        selects.append(select(CreatorCategory.creator_id).where(CreatorCategory.category == query.category))
-    if query.region:
-        selects.append(select(CreatorRegion.creator_id).where(CreatorRegion.region == query.region))
-    return selects
-
-
-def _relevance(query: SearchQuery):
-    """0 exact name/handle, 1 name/handle prefix, 2 names contain every term, 3 labels do, 4 bio only."""
-    whole = " ".join(query.terms)
-    handle = whole.lstrip("@")
-    names, labels = CreatorSearch.names, CreatorSearch.labels
-    return case(
-        (or_(names.like(_like_escape(whole) + "\n%", escape="\\"),
-             names.like("%\n" + _like_escape(handle), escape="\\")), 0),
-        (or_(names.like(_like_escape(whole) + "%", escape="\\"),
-             names.like("%\n" + _like_escape(handle) + "%", escape="\\")), 1),
-        (and_(*[_contains(names, t) for t in query.terms]), 2),
-        (and_(*[_contains(labels, t) for t in query.terms]), 3),
-        else_=4,
-    )
 
 
 def price_column(content_type: str):
     return getattr(Creator, f"price_{content_type}")
 
 
-def search_statement(query: SearchQuery, dialect: str) -> Select:
-    """The ids of the listed creators matching ``query``, in its order (without LIMIT/OFFSET).
+# --- the statements ---------------------------------------------------------------------------------------
+#
+# A statement depends on the query's *shape* (which filters are set, the sort, the content type, how many
+# terms and which are long enough for trigrams), its values are bound parameters. Statements are built once
+# per shape and kept (``_statements``): building one and computing its cache key costs more than running it
+# on a small page, and SQLAlchemy keeps its compiled form with the statement.
+
+
+@dataclass(frozen=True)
+class _Shape:
+    dialect: str
+    long_terms: tuple[bool, ...]  # per term: long enough for the trigram index?
+    category: bool
+    region: bool
+    followers_min: bool
+    followers_max: bool
+    content_type: str
+    price_min: bool
+    price_max: bool
+    engagement_min: bool
+    audience_gender: str | None
+    audience_age: bool
+    verified: bool
+    accepting: bool
+    authenticity_min: bool
+    sort: str
+
+    @property
+    def terms(self) -> int:
+        return len(self.long_terms)
+
+    @property
+    def short_terms(self) -> bool:
+        return not all(self.long_terms)
+
+
+def _shape(query: SearchQuery, dialect: str) -> _Shape:
+    return _Shape(dialect, tuple(len(t) >= TRIGRAM for t in query.terms), bool(query.category), bool(query.region),
+                  query.followers_min is not None, query.followers_max is not None, query.content_type,
+                  query.price_min is not None, query.price_max is not None, query.engagement_min_bp is not None,
+                  query.audience_gender if query.audience_gender in ("female", "male") else None,
+                  bool(query.audience_age), query.verified, query.accepting, query.authenticity_min is not None,
+                  query.effective_sort)
+
+
+def _params(query: SearchQuery, dialect: str) -> dict[str, Any]:
+    """The bound values of ``query``'s statements (names as in ``_filtered``)."""
+    terms = query.terms
+    params: dict[str, Any] = {
+        "category": query.category, "region": query.region, "followers_min": query.followers_min,
+        "followers_max": query.followers_max, "price_min": query.price_min, "price_max": query.price_max,
+        "engagement_min": query.engagement_min_bp, "audience_age": query.audience_age,
+        "authenticity_min": query.authenticity_min,
+    }
+    for i, term in enumerate(terms):
+        params[f"term_{i}"] = _contains_pattern(term)
+    long_terms, short_tokens = _terms_split(terms)
+    if dialect == "postgresql":  # tokens is a tsvector of exactly our tokens
+        params["tsquery"] = " & ".join("'" + tok.replace("'", "''") + "'" + (":*" if prefix else "")
+                                       for tok, prefix in short_tokens)
+    else:
+        params["trigram_match"] = " AND ".join(_fts_phrase(t) for t in long_terms)
+        params["token_match"] = " AND ".join(_fts_phrase(tok) + ("*" if prefix else "") for tok, prefix in short_tokens)
+    if terms:
+        whole = " ".join(terms)
+        handle = _like_escape(whole.lstrip("@"))
+        params.update(exact_name=_like_escape(whole) + "\n%", exact_handle="%\n" + handle,
+                      prefix_name=_like_escape(whole) + "%", prefix_handle="%\n" + handle + "%")
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def _bound(name: str):
+    return bindparam(name, type_=_PARAM_TYPES.get(name))
+
+
+_PARAM_TYPES = {name: String() for name in ("tsquery", "trigram_match", "token_match")}
+_PARAM_TYPES.update({name: Integer() for name in ("offset", "limit", "count_limit")})
+
+
+def _relevance(shape: _Shape):
+    """0 exact name/handle, 1 name/handle prefix, 2 names contain every term, 3 labels do, 4 bio only."""
+    names, labels = CreatorSearch.names, CreatorSearch.labels
+    term_patterns = [_bound(f"term_{i}") for i in range(shape.terms)]
+    return case(
+        (or_(names.like(_bound("exact_name"), escape="\\"), names.like(_bound("exact_handle"), escape="\\")), 0),
+        (or_(names.like(_bound("prefix_name"), escape="\\"), names.like(_bound("prefix_handle"), escape="\\")), 1),
+        (and_(*[names.like(p, escape="\\") for p in term_patterns]), 2),
+        (and_(*[labels.like(p, escape="\\") for p in term_patterns]), 3),
+        else_=4,
+    )
+
+
+def _filtered(shape: _Shape) -> tuple[Select, list]:
+    """The ids of the matching listed creators (unordered), and the ORDER BY (ties broken by id: a total order).
 
     Where the filters and sorts read from: ``creators`` (its sort and covering indexes), except for a keyword
     on PostgreSQL, where the GIN indexes hand over ``creator_search`` rows that carry the facets themselves —
     filtering and sorting them there saves fetching every match from ``creators``. SQLite intersects the id
     lists (full-text, category, region) and checks the rest in ``ix_creators_search_filters``.
     """
-    facets = dialect == "postgresql" and bool(query.terms)
+    dialect = shape.dialect
+    facets = dialect == "postgresql" and shape.terms > 0
     src = CreatorSearch if facets else Creator
     key = CreatorSearch.creator_id if facets else Creator.id
-    stmt = select(key).where(src.listed == true())
-    id_lists = _category_region_ids(query)
-    if facets:
-        stmt = stmt.where(*_keyword_conditions(query.terms))
-    elif query.terms:
-        id_lists = _keyword_ids(query.terms) + id_lists
+    stmt = select(key.label("id")).where(src.listed == true())
+    id_lists = []
+    if shape.category:
+        id_lists.append(select(CreatorCategory.creator_id).where(CreatorCategory.category == _bound("category")))
+    if shape.region:
+        id_lists.append(select(CreatorRegion.creator_id).where(CreatorRegion.region == _bound("region")))
+    if facets:  # each term is answered by a GIN index: pg_trgm for long ones, the tsvector for short ones
+        stmt = stmt.where(*[CreatorSearch.document.like(_bound(f"term_{i}"), escape="\\")
+                            for i, long in enumerate(shape.long_terms) if long])
+        if shape.short_terms:
+            stmt = stmt.where(CreatorSearch.tokens.op("@@")(
+                func.to_tsquery(literal_column("'simple'::regconfig"), _bound("tsquery"))))
+    elif shape.terms:  # the FTS5 tables share creator_search's rowid, the creator id
+        keyword_ids = []
+        if any(shape.long_terms):
+            keyword_ids.append((TRIGRAM_FTS, _bound("trigram_match")))
+        if shape.short_terms:
+            keyword_ids.append((TOKEN_FTS, _bound("token_match")))
+        if len(keyword_ids) == 1 and not id_lists:
+            # One full-text index and nothing else to intersect: join its matches to creators (each looked up
+            # in the covering index) rather than building an IN list of them first.
+            fts, match = keyword_ids[0]
+            stmt = stmt.join_from(fts, Creator, Creator.id == fts.c.rowid).where(
+                literal_column(fts.name).op("MATCH")(match))
+            keyword_ids = []
+        id_lists = [_fts_match(fts, match) for fts, match in keyword_ids] + id_lists
     if dialect == "sqlite" and len(id_lists) > 1:
         # SQLite probes all but one IN list row by row; intersecting the lists first (each from a covering or
         # full-text index) leaves only the creators that match them all to look up.
@@ -247,51 +315,113 @@ def search_statement(query: SearchQuery, dialect: str) -> Select:
     else:
         stmt = stmt.where(*(key.in_(ids) for ids in id_lists))
 
-    price = getattr(src, f"price_{query.content_type}")
-    if query.followers_min is not None:
-        stmt = stmt.where(src.followers >= query.followers_min)
-    if query.followers_max is not None:
-        stmt = stmt.where(src.followers <= query.followers_max)
-    if query.price_min is not None:
-        stmt = stmt.where(price >= query.price_min)
-    if query.price_max is not None:
-        stmt = stmt.where(price <= query.price_max)
-    if query.engagement_min_bp is not None:
-        stmt = stmt.where(src.engagement_bp >= query.engagement_min_bp)
-    if query.audience_gender == "female":
+    price = getattr(src, f"price_{shape.content_type}")
+    if shape.followers_min:
+        stmt = stmt.where(src.followers >= _bound("followers_min"))
+    if shape.followers_max:
+        stmt = stmt.where(src.followers <= _bound("followers_max"))
+    if shape.price_min:
+        stmt = stmt.where(price >= _bound("price_min"))
+    if shape.price_max:
+        stmt = stmt.where(price <= _bound("price_max"))
+    if shape.engagement_min:
+        stmt = stmt.where(src.engagement_bp >= _bound("engagement_min"))
+    if shape.audience_gender == "female":
         stmt = stmt.where(src.audience_female_pct >= AUDIENCE_MAJORITY_PCT)
-    elif query.audience_gender == "male":
+    elif shape.audience_gender == "male":
         stmt = stmt.where(src.audience_female_pct <= 100 - AUDIENCE_MAJORITY_PCT)
-    if query.audience_age:
-        stmt = stmt.where(src.audience_main_age == query.audience_age)
-    if query.verified:
+    if shape.audience_age:
+        stmt = stmt.where(src.audience_main_age == _bound("audience_age"))
+    if shape.verified:
         stmt = stmt.where(CreatorSearch.verified == true() if facets else Creator.identity_verified_at.is_not(None))
-    if query.accepting:
+    if shape.accepting:
         stmt = stmt.where(src.accepting_orders == true())
-    if query.authenticity_min is not None:
-        stmt = stmt.where(src.authenticity_score >= query.authenticity_min)
+    if shape.authenticity_min:
+        stmt = stmt.where(src.authenticity_score >= _bound("authenticity_min"))
 
-    sort = query.effective_sort
-    if sort == "relevance":
+    # The sort keys: (expression, descending?, nulls last? — PostgreSQL only, SQLite's DESC puts them last).
+    if shape.sort == "relevance":
         if not facets:
             stmt = stmt.join(CreatorSearch, CreatorSearch.creator_id == Creator.id)
-        return stmt.order_by(_relevance(query), src.followers.desc(), key.desc())
-    if sort == "engagement":
-        return stmt.order_by(src.engagement_bp.desc(), key.desc())
-    if sort == "price":  # only creators who quote this content type can be ranked by its price
-        return stmt.where(price.is_not(None)).order_by(price.asc(), key.asc())
-    if sort == "rating":
-        rating = src.rating_avg_x100.desc()
-        return stmt.order_by(rating.nulls_last() if dialect == "postgresql" else rating, key.desc())
-    return stmt.order_by(src.followers.desc(), key.desc())
+        return stmt, [(_relevance(shape), False, False), (src.followers, True, False), (key, True, False)]
+    if shape.sort == "engagement":
+        return stmt, [(src.engagement_bp, True, False), (key, True, False)]
+    if shape.sort == "price":  # only creators who quote this content type can be ranked by its price
+        return stmt.where(price.is_not(None)), [(price, False, False), (key, False, False)]
+    if shape.sort == "rating":
+        return stmt, [(src.rating_avg_x100, True, dialect == "postgresql"), (key, True, False)]
+    return stmt, [(src.followers, True, False), (key, True, False)]
+
+
+def _order(keys: list[tuple]) -> list:
+    clauses = []
+    for expression, descending, nulls_last in keys:
+        clause = expression.desc() if descending else expression.asc()
+        clauses.append(clause.nulls_last() if nulls_last else clause)
+    return clauses
+
+
+class _Statements:
+    """The statements of one query shape: ids in order, the page with its cards, the capped count."""
+
+    def __init__(self, shape: _Shape):
+        stmt, keys = _filtered(shape)
+        self.ids = stmt.order_by(*_order(keys))
+        self.count = select(func.count()).select_from(stmt.limit(_bound("count_limit")).subquery("matching"))
+        # The page: the matches' ids with their sort keys, in order, LIMIT/OFFSET — then joined to ``creators``
+        # for what the cards show, in the same order again (20 rows).
+        keyed = stmt.add_columns(*(expression.label(f"k{i}") for i, (expression, *_) in enumerate(keys)))
+        self.counted = bool(shape.terms or shape.category or shape.region)
+        if self.counted:
+            # The matches are a set an index hands over, which must all be sorted anyway: they are gathered once
+            # (a materialized CTE, planned as a set: bitmap scans, hash joins), counted, and the page is the top
+            # of their sort (a top-N sort). Unmaterialized, PostgreSQL would walk a sort index for the LIMIT.
+            matches = keyed.cte("matches").prefix_with("MATERIALIZED")
+            total = select(func.count()).select_from(matches).scalar_subquery().label("total")
+            page = (select(matches.c.id, *(matches.c[f"k{i}"] for i in range(len(keys))), total)
+                    .order_by(*_order([(matches.c[f"k{i}"], *rest) for i, (_e, *rest) in enumerate(keys)])))
+        else:
+            # No keyword, category or region: walk a sort index and stop after the page; the count (``count``,
+            # up to the cap) is a separate statement.
+            page = keyed.order_by(*_order(keys))
+        page = page.limit(_bound("limit")).offset(_bound("offset")).subquery("page")
+        self.page = (select(*_card_columns(shape.content_type), *([page.c.total] if self.counted else []))
+                     .join_from(page, Creator, Creator.id == page.c.id)
+                     .order_by(*_order([(page.c[f"k{i}"], *rest) for i, (_e, *rest) in enumerate(keys)])))
+
+
+@lru_cache(maxsize=1024)
+def _statements(shape: _Shape) -> _Statements:
+    return _Statements(shape)
+
+
+def _card_columns(content_type: str) -> tuple:
+    c = Creator
+    categories = (select(func.aggregate_strings(CreatorCategory.category, " "))
+                  .where(CreatorCategory.creator_id == c.id).scalar_subquery())
+    return (c.id, c.display_name, c.handle, c.avatar_file_id, c.followers, c.engagement_bp,
+            price_column(content_type).label("price"), c.authenticity_score,
+            c.identity_verified_at.is_not(None).label("verified"), c.accepting_orders, categories.label("categories"))
+
+
+def search_statement(query: SearchQuery, dialect: str) -> Select:
+    """The ids of the listed creators matching ``query``, in its order (without LIMIT/OFFSET), values bound."""
+    return _statements(_shape(query, dialect)).ids.params(_params(query, dialect))
+
+
+def page_statement(query: SearchQuery, dialect: str, per_page: int = PER_PAGE) -> Select:
+    """The statement ``search_creators`` runs for the page of ``query``, values bound."""
+    offset = (query.page - 1) * per_page
+    return _statements(_shape(query, dialect)).page.params(_params(query, dialect), offset=offset, limit=per_page)
 
 
 def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PAGE) -> SearchPage:
     """One page of listed creators matching ``query``, with a total counted up to ``COUNT_CAP``.
 
-    With a keyword, category or region the matches are a set an index hands over, which must all be sorted
-    anyway: one pass takes their ids in order (at most ``COUNT_CAP + 1``: the count and the page's slice).
-    Without, the page walks a sort index and stops after ``per_page`` rows, and the count at ``COUNT_CAP + 1``.
+    One statement returns the page's cards: with a keyword, category or region (the matches are a set an index
+    hands over, sorted whole anyway) it also counts them. Otherwise the page walks a sort index and stops after
+    ``per_page`` rows, and the count runs to ``COUNT_CAP + 1`` at most (none on a page that is not full: it is
+    the last one).
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -300,37 +430,51 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
         # - the search tables are hot in memory, where fetching an index's few thousand matches is cheap; the
         #   default random_page_cost (4, spinning disks) makes PostgreSQL scan all creators instead;
         # - a page request is one of many at once: no parallel workers for it.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; "
-                             "SET LOCAL max_parallel_workers_per_gather = 0"))
-    stmt = search_statement(query, dialect)
+        session.connection().exec_driver_sql(_PLAN_SETTINGS)
+    statements = _statements(_shape(query, dialect))
+    params = _params(query, dialect)
     cap = min(COUNT_CAP, MAX_PAGE * per_page)
     offset = (query.page - 1) * per_page
-    if query.terms or query.category or query.region:
-        ids = list(session.scalars(stmt.limit(cap + 1)))
-        page_ids, total = ids[offset:offset + per_page], len(ids)
-    else:
-        page_ids = list(session.scalars(stmt.limit(per_page).offset(offset)))
-        if page_ids and len(page_ids) < per_page:
-            total = offset + len(page_ids)  # the last page: nothing to count
-        else:
-            matching = stmt.order_by(None).limit(cap + 1).subquery()
-            total = session.scalar(select(func.count()).select_from(matching)) or 0
-    cards = _cards(session, page_ids, query.content_type)
-    return SearchPage(items=[cards[i] for i in page_ids if i in cards], page=query.page, per_page=per_page,
-                      total=min(total, cap), capped=total > cap, query=query)
+    rows = session.execute(statements.page, {**params, "offset": offset, "limit": per_page}).all()
+    if statements.counted and rows:
+        total = rows[0].total
+    elif rows and len(rows) < per_page:
+        total = offset + len(rows)  # the last page: nothing to count
+    elif not rows and query.page == 1:
+        total = 0
+    else:  # a full page without a total, or a page past the end: count (up to the cap)
+        total = session.scalar(statements.count, {**params, "count_limit": cap + 1}) or 0
+    items = [CreatorCard(row.id, row.display_name, row.handle, row.avatar_file_id, row.followers, row.engagement_bp,
+                         row.price, row.authenticity_score, bool(row.verified), row.accepting_orders,
+                         tuple(sorted((row.categories or "").split()))) for row in rows]
+    return SearchPage(items=items, page=query.page, per_page=per_page, total=min(total, cap), capped=total > cap,
+                      query=query)
 
 
-def _cards(session: Session, ids: list[int], content_type: str) -> dict[int, CreatorCard]:
-    if not ids:
-        return {}
-    c = Creator
-    categories: dict[int, list[str]] = {}
-    for creator_id, code in session.execute(select(CreatorCategory.creator_id, CreatorCategory.category)
-                                            .where(CreatorCategory.creator_id.in_(ids))
-                                            .order_by(CreatorCategory.creator_id, CreatorCategory.category)):
-        categories.setdefault(creator_id, []).append(code)
-    rows = session.execute(select(c.id, c.display_name, c.handle, c.avatar_file_id, c.followers, c.engagement_bp,
-                                  price_column(content_type), c.authenticity_score, c.identity_verified_at,
-                                  c.accepting_orders).where(c.id.in_(ids)))
-    return {row[0]: CreatorCard(*row[:8], row[8] is not None, row[9], tuple(categories.get(row[0], ())))
-            for row in rows}
+_PLAN_SETTINGS = ("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; "
+                  "SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def shortlist_marks(session: Session, enterprise_id: int, creator_ids: list[int]) -> tuple[list, dict[int, list]]:
+    """The enterprise's shortlists (newest first: the choices a card offers) and, for each of these creators,
+    the shortlists they are on (by name) — ``shortlist_choices`` and ``shortlisted_in`` in one round trip.
+    Each shortlist is a row with ``id`` and ``name``."""
+    rows = session.execute(_shortlist_marks_statement(), {"enterprise_id": enterprise_id, "ids": creator_ids}).all()
+    lists: dict[int, Any] = {}
+    on: dict[int, list] = {}
+    for row in rows:
+        lists.setdefault(row.id, row)
+        if row.creator_id is not None:
+            on.setdefault(row.creator_id, []).append(row)
+    choices = sorted(lists.values(), key=lambda s: (s.created_at, s.id), reverse=True)
+    return choices, on
+
+
+@cache
+def _shortlist_marks_statement() -> Select:
+    lists, entries = Shortlist.__table__.c, ShortlistEntry.__table__.c
+    return (select(lists.id, lists.name, lists.created_at, entries.creator_id)
+            .outerjoin(ShortlistEntry.__table__, and_(entries.shortlist_id == lists.id,
+                                                      entries.creator_id.in_(bindparam("ids", expanding=True))))
+            .where(lists.enterprise_id == bindparam("enterprise_id"))
+            .order_by(lists.name, lists.id))

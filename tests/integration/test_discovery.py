@@ -319,27 +319,37 @@ def test_every_creator_has_exactly_one_search_row_with_its_facets(session, creat
                                            spec.rating, spec.prices.get("short_video"))
 
 
-def _plan(session, query: SearchQuery) -> str:
+def _plan(session, query: SearchQuery, build=search_module.search_statement) -> str:
     dialect = session.get_bind().dialect
     if dialect.name == "sqlite":
-        stmt = search_module.search_statement(query, dialect.name)
+        stmt = build(query, dialect.name)
         sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
         return "\n".join(str(row) for row in session.execute(text("EXPLAIN QUERY PLAN " + sql)))
     # A dozen rows would rather be scanned: forbid scans to see that an index can answer the keyword at all.
     session.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"))
-    stmt = search_module.search_statement(query, dialect.name)
+    stmt = build(query, dialect.name)
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})).replace("%%", "%")
     return "\n".join(row[0] for row in session.execute(text("EXPLAIN " + sql)))
 
 
+@pytest.mark.parametrize("build", [search_module.search_statement, search_module.page_statement],
+                         ids=["ids", "page"])
 @pytest.mark.parametrize(("keyword", "sqlite_index", "pg_index"), [
     ("美妆", "creator_search_tokens VIRTUAL TABLE INDEX", "ix_creator_search_tokens_gin"),
     ("护肤心得", "creator_search_trgm VIRTUAL TABLE INDEX", "ix_creator_search_document_trgm"),
     ("vlog", "creator_search_trgm VIRTUAL TABLE INDEX", "ix_creator_search_document_trgm"),
 ])
-def test_keywords_are_index_lookups_not_scans(session, creators, keyword, sqlite_index, pg_index):
-    plan = _plan(session, SearchQuery(q=keyword, sort="followers"))
+def test_keywords_are_index_lookups_not_scans(session, creators, keyword, sqlite_index, pg_index, build):
+    plan = _plan(session, SearchQuery(q=keyword, sort="followers"), build)
     assert (sqlite_index if session.get_bind().dialect.name == "sqlite" else pg_index) in plan, plan
+
+
+def test_statements_are_built_once_per_shape():
+    """Two searches that differ only in their values share one statement (its compiled form is kept)."""
+    one = search_module._statements(search_module._shape(SearchQuery(q="美妆", followers_min=10), "sqlite"))
+    two = search_module._statements(search_module._shape(SearchQuery(q="护肤", followers_min=99), "sqlite"))
+    other = search_module._statements(search_module._shape(SearchQuery(q="护肤心得", followers_min=99), "sqlite"))
+    assert one is two and one is not other
 
 
 # --- pages ----------------------------------------------------------------------------------------------
