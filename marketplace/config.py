@@ -207,5 +207,7 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "ORDER_MAX_PRICE": _int("ORDER_MAX_PRICE_YUAN", e.get("ORDER_MAX_PRICE_YUAN"), 10_000_000, 1) * 100,
         "DRAFT_VIDEO_MAX_BYTES": _int("DRAFT_VIDEO_MAX_MB", e.get("DRAFT_VIDEO_MAX_MB"), 60, 1) * 1024 * 1024,
         "DRAFT_IMAGE_MAX_BYTES": _int("DRAFT_IMAGE_MAX_MB", e.get("DRAFT_IMAGE_MAX_MB"), 10, 1) * 1024 * 1024,
+        # Refuse to publish a work posted before the order was accepted (off until the sandbox can post fresh works).
+        "ORDER_WORK_AFTER_ACCEPTANCE": _bool(e.get("ORDER_WORK_AFTER_ACCEPTANCE"), False),
         "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_MB", e.get("ATTACHMENT_MAX_MB"), 20, 1) * 1024 * 1024,
     }

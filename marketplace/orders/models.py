@@ -178,6 +178,7 @@ class Order(Base):
         Index("ix_orders_state_offer_expires_at", "state", "offer_expires_at"),
         Index("ix_orders_state_auto_confirm_at", "state", "auto_confirm_at"),
         Index("ix_orders_state_live_until", "state", "live_until"),
+        Index("ix_orders_state_live_checked_at", "state", "live_checked_at"),
         Index("ix_orders_campaign_id_state", "campaign_id", "state"),
         Index("ix_orders_job_id", "job_id"),
     )
@@ -217,6 +218,7 @@ class Order(Base):
     auto_confirm_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     live_until: Mapped[datetime | None]
+    live_checked_at: Mapped[datetime | None]  # last asked the platform whether the work is still live
     review_until: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     work_url: Mapped[str] = mapped_column(String(300), default="")

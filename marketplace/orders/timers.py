@@ -68,21 +68,23 @@ def end_live_windows(session: Session, now: datetime) -> int:
 def check_live_works(session: Session, now: datetime, limit: int = 100) -> int:
     """Ask the platform whether works still in their live window are live; a removed one closes pro rata.
 
-    Checks the orders checked longest ago first (``updated_at``), ``limit`` per run."""
+    Checks the orders checked longest ago (never checked first) by ``live_checked_at``, ``limit`` per run; the
+    check does not touch ``updated_at``, which orders the lists by real activity."""
     from marketplace.creators.stats import current_connector
 
     connector = current_connector()
     removed = 0
     ids = list(session.scalars(select(Order.id).where(Order.state == "completed", Order.live_until > now,
                                                       Order.work_url != "")
-                               .order_by(Order.updated_at, Order.id).limit(limit)))
+                               .order_by(Order.live_checked_at.is_not(None), Order.live_checked_at, Order.id)
+                               .limit(limit)))
     for order_id in ids:
         order = services.lock_order(session, order_id)
         if order.state != "completed":
             continue
         work = connector.lookup_work(order.work_url, now=now)
         if work is not None and work.is_live:
-            order.updated_at = now  # checked: go to the back of the queue
+            order.live_checked_at = now  # checked: go to the back of the queue
             continue
         if disputes.record_platform_removal(session, order, now=now) is not None:
             removed += 1

@@ -135,6 +135,19 @@ def test_the_end_of_the_live_window_releases_the_retention_once(app, session, de
     assert_ledger_sound(session)
 
 
+def test_the_live_check_keeps_the_orders_activity_time(app, session, deal):
+    """Checking a live work moves the check's own clock, not ``updated_at`` (which orders the board)."""
+    order = order_in(session, deal, "completed")
+    session.commit()
+    activity = order.updated_at
+    checked_at = order.completed_at + timedelta(hours=1)
+    assert timers.check_live_works(session, checked_at) == 0
+    session.commit()
+    session.refresh(order)
+    assert order.state == "completed"
+    assert (order.updated_at, order.live_checked_at) == (activity, checked_at)
+
+
 def _work_taken_down_later(now):
     """(handle, work) of a sandbox account with a work published before ``now`` that the platform takes down
     (made private) three days after it was published.
