@@ -57,11 +57,25 @@ KINDS = {
 }
 
 
+# Params stored as codes and shown in the reader's language (a notification is read long after it is written).
+PARAM_LABELS = {
+    "decision": {
+        "refund": _l("full refund to the brand"),
+        "release": _l("full payment to the creator"),
+        "split": _l("split"),
+        "upheld": _l("upheld"),
+        "dismissed": _l("dismissed"),
+    },
+}
+
+
 def notification_text(notification: Notification) -> str:
     """The notification's sentence in the current language."""
     message, _email = KINDS.get(notification.kind, (_l("Something happened."), False))
+    params = {k: PARAM_LABELS[k].get(v, v) if k in PARAM_LABELS and isinstance(v, str) else v
+              for k, v in (notification.params or {}).items()}
     try:
-        return str(message) % {k: v for k, v in (notification.params or {}).items()}
+        return str(message) % {k: str(v) for k, v in params.items()}
     except (KeyError, TypeError, ValueError):
         return str(message).split("%(")[0].strip() or notification.kind
 

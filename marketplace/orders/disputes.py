@@ -119,7 +119,7 @@ def resolve_dispute(session: Session, dispute: Dispute, actor: Actor, *, decisio
                  after={"decision": decision, "to_creator": split[0], "to_brand": split[1]}, reason=note.strip(),
                  ip_address=ip_address)
     for side in ("brand", "creator"):
-        services.notify_side(session, order, side, "dispute_decided", now=now, decision=str(DECISION_LABELS[decision]))
+        services.notify_side(session, order, side, "dispute_decided", now=now, decision=decision)
     return order
 
 
@@ -179,7 +179,7 @@ def decide_removal(session: Session, report: LiveReport, actor: Actor, *, uphold
                  object_type="order", object_id=order.id, reason=note.strip(), ip_address=ip_address)
     for side in ("brand", "creator"):
         services.notify_side(session, order, side, "removal_decided", now=now,
-                             decision=str(_l("upheld") if uphold else _l("dismissed")))
+                             decision="upheld" if uphold else "dismissed")
     session.flush()
     return report
 

@@ -213,3 +213,18 @@ def test_inbox_and_bell_need_no_inline_script_or_style(bell, client, login_as, p
     _check_no_inline(client.get("/notifications"), "/notifications")
     html, _ = _render_bell(bell, alice)
     assert " style=" not in html and "<script" not in html
+
+
+def test_decisions_in_notifications_read_in_the_readers_language(app, session):
+    """A decision is stored as a code and shown translated when read (not frozen in the writer's language)."""
+    from flask_babel import force_locale
+
+    from marketplace.notifications.models import Notification
+    from marketplace.notifications.services import notification_text
+
+    note = Notification(user_id=1, kind="dispute_decided", params={"title": "春季测评", "decision": "split"})
+    with app.test_request_context(), force_locale("en"):
+        assert notification_text(note) == "The dispute on “春季测评” was decided: split."
+    with app.test_request_context(), force_locale("zh_CN"):
+        text = notification_text(note)
+    assert "split" not in text and "春季测评" in text
