@@ -15,12 +15,18 @@ Pages:
 - ``search_fragment``: the same search as htmx requests it once the page is open (``HX-Request``: the results
   region only, without the layout and the filter form);
 - ``profile``: /creators/<id> of a listed creator with works and snapshots (charts, rate card);
+- ``overview``: the brand's overview page, the floor of a signed-in page (layout, navigation, context menu);
 - ``ceiling``: /healthz.
 
 Latency: p50/p99 over ``BENCH_DISCOVERY_REQUESTS`` (default 300) requests on one keep-alive connection;
 throughput: wrk, 32 connections, ``BENCH_DISCOVERY_SECONDS`` (default 6) seconds. Prints
 ``BENCH discovery.<backend>.<scale>.<page>.<metric> <value> <unit>`` with ``ratio_to_ceiling`` per page, and
 ``discovery.<backend>.<page>.p50_growth_10k_to_100k`` (how cost grows with the table: 1.0 is flat).
+
+Because the shared machine's load swings (other processes take the cores the server, the database and wrk
+need), each page also gets ``server_cpu_ms`` (the CPU the gunicorn processes spent per request during its latency
+run), ``database_cpu_ms`` on PostgreSQL (its backends' CPU per request) and ``cpu_ratio_to_ceiling`` = the
+ceiling's CPU per request ÷ the page's (server + database): the throughput ratio an idle machine would give.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.harness import emit, gunicorn, latency, throughput
+from bench.harness import database_cpu_seconds, emit, gunicorn, latency, server_cpu_seconds, throughput
 
 SCALES = tuple(int(n) for n in os.environ.get("BENCH_DISCOVERY_SCALES", "10000,100000").split(","))
 REQUESTS = int(os.environ.get("BENCH_DISCOVERY_REQUESTS", "300"))
@@ -46,6 +52,7 @@ PAGES = {
     "browse": "/discover?" + urlencode({"category": "food", "followers_min": "50000", "sort": "engagement"}),
 }
 PAGES["search_fragment"] = PAGES["search"]  # the same search as htmx asks for it: the results region only
+PAGES["overview"] = "/enterprises/1"  # the brand's overview: what any signed-in page costs (latency only)
 HEADERS = {"search_fragment": {"HX-Request": "true"}}
 THROUGHPUT_PAGES = ("search", "search_fragment", "profile")
 
@@ -96,6 +103,17 @@ def profile_path(database_url: str) -> str | None:
     return f"/creators/{creator_id}"
 
 
+def timed_latency(base: str, url: str, database_url: str, cookie: str = "",
+                  headers: dict[str, str] | None = None) -> tuple[float, float, float, float]:
+    """p50 and p99 (ms) on one connection, and the CPU ms per request of the server and of the database over the
+    same requests, after 30 warm-up requests (a worker's first requests compile templates and statements)."""
+    latency(base + url, requests=1, warmup=30, cookie=cookie, headers=headers)
+    server, database = server_cpu_seconds(base), database_cpu_seconds(database_url)
+    p50, p99 = latency(base + url, requests=REQUESTS, warmup=0, cookie=cookie, headers=headers)
+    return (p50, p99, (server_cpu_seconds(base) - server) * 1000 / REQUESTS,
+            (database_cpu_seconds(database_url) - database) * 1000 / REQUESTS)
+
+
 def measure(label: str, database_url: str, scale: int, results: dict) -> None:
     from bench.web_foundation import login_cookie
 
@@ -103,20 +121,27 @@ def measure(label: str, database_url: str, scale: int, results: dict) -> None:
     profile = profile_path(database_url)
     if profile:
         pages["profile"] = profile
+    prefix = f"discovery.{label}.{_k(scale)}"
     with gunicorn(database_url) as base:
         cookie = login_cookie(base, BRAND_EMAIL, BRAND_PASSWORD)
         ceiling = throughput(base + "/healthz", seconds=SECONDS)
-        emit(f"discovery.{label}.{_k(scale)}.ceiling.healthz.rps", ceiling, "req/s")
+        emit(f"{prefix}.ceiling.healthz.rps", ceiling, "req/s")
+        _p50, _p99, ceiling_cpu, _db = timed_latency(base, "/healthz", database_url)
+        emit(f"{prefix}.ceiling.healthz.server_cpu_ms", ceiling_cpu, "ms")
         for name, path in pages.items():
             headers = HEADERS.get(name)
-            p50, p99 = latency(base + path, requests=REQUESTS, cookie=cookie, headers=headers)
+            p50, p99, cpu, db_cpu = timed_latency(base, path, database_url, cookie=cookie, headers=headers)
             results[(label, scale, name)] = p50
-            emit(f"discovery.{label}.{_k(scale)}.{name}.p50", p50, "ms")
-            emit(f"discovery.{label}.{_k(scale)}.{name}.p99", p99, "ms")
+            emit(f"{prefix}.{name}.p50", p50, "ms")
+            emit(f"{prefix}.{name}.p99", p99, "ms")
+            emit(f"{prefix}.{name}.server_cpu_ms", cpu, "ms")
+            if database_url.startswith("postgres"):
+                emit(f"{prefix}.{name}.database_cpu_ms", db_cpu, "ms")
+            emit(f"{prefix}.{name}.cpu_ratio_to_ceiling", ceiling_cpu / (cpu + db_cpu), "x")
             if name in THROUGHPUT_PAGES:
                 rps = throughput(base + path, seconds=SECONDS, cookie=cookie, headers=headers)
-                emit(f"discovery.{label}.{_k(scale)}.{name}.rps", rps, "req/s")
-                emit(f"discovery.{label}.{_k(scale)}.{name}.ratio_to_ceiling", rps / ceiling, "x")
+                emit(f"{prefix}.{name}.rps", rps, "req/s")
+                emit(f"{prefix}.{name}.ratio_to_ceiling", rps / ceiling, "x")
     if not profile:
         print("# the profile page (creator_profiles.profile) is not in this build: measured search only", flush=True)
 

@@ -2,7 +2,9 @@
 many (wrk), and print ``BENCH <name> <value> <unit>`` lines.
 
 Absolute numbers drift on shared machines, so every web figure is paired with the same run's ceiling: the
-app's trivial ``/healthz`` page under the same server.
+app's trivial ``/healthz`` page under the same server. Where other processes take the cores, CPU time per request
+(``server_cpu_seconds`` of the gunicorn processes, ``database_cpu_seconds`` of PostgreSQL's backends, from /proc)
+hardly changes: its ratio to the ceiling's is the throughput ratio an idle machine would give.
 """
 
 from __future__ import annotations
@@ -74,6 +76,37 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[
         if proc.poll() is None:
             proc.kill()
         shutil.rmtree(instance, ignore_errors=True)
+
+
+def _cpu_seconds(matches) -> float:
+    """User + system CPU time so far of the processes whose command line (a list of bytes) ``matches``."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if not matches(cmdline):
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, UnicodeDecodeError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+def server_cpu_seconds(base: str) -> float:
+    """CPU time so far of the gunicorn processes serving ``base`` (master and workers)."""
+    port = f":{urlsplit(base).port}".encode()
+    return _cpu_seconds(lambda cmd: any(b"gunicorn" in part for part in cmd)
+                        and any(part.endswith(port) for part in cmd))
+
+
+def database_cpu_seconds(database_url: str) -> float:
+    """CPU time so far of the PostgreSQL backends connected to ``database_url``'s database (0 for SQLite, whose
+    work is the server's own)."""
+    if not database_url.startswith("postgres"):
+        return 0.0
+    name = urlsplit(database_url).path.lstrip("/").encode()
+    return _cpu_seconds(lambda cmd: bool(cmd) and cmd[0].startswith(b"postgres:") and name in b" ".join(cmd))
 
 
 def get(url: str, cookie: str = "") -> tuple[int, bytes]:

@@ -15,7 +15,7 @@ from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_compact_decimal, format_decimal, parse_pattern
 from babel.support import NullTranslations, Translations
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
@@ -91,7 +91,18 @@ def _codes_of_locales() -> dict[Locale, str]:
 
 def current_language() -> str:
     """The reader's language code (a key of ``LANGUAGES``): the request's, or the one ``force_locale`` sets."""
-    return language_code(get_locale())
+    return language_code(request_locale())
+
+
+def request_locale() -> Locale | None:
+    """``flask_babel.get_locale()``, once it has been worked out for this request (or set by ``force_locale``):
+    read straight from where Flask-Babel keeps it (a page asks for every string and number it writes)."""
+    try:
+        namespace = getattr(g._get_current_object(), "_flask_babel", None)
+    except RuntimeError:  # no app context: Flask-Babel answers None
+        return None
+    locale = getattr(namespace, "babel_locale", None)
+    return locale if locale is not None else get_locale()
 
 
 # --- numbers and dates, the way Babel writes them, without Babel's per-call cost ----------------------------
@@ -238,7 +249,7 @@ class CatalogDomain(Domain):
     """
 
     def get_translations(self) -> Translations | NullTranslations:
-        locale = get_locale()
+        locale = request_locale()
         if locale is None:
             return NullTranslations()
         last = self._last

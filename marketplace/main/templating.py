@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from math import ceil
 from typing import Any
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, to_user_timezone
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -82,6 +83,17 @@ def url_with_page(page: int) -> str:
     return f"{memo[1]}{int(page)}{memo[2]}"
 
 
+def app_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` for a link that is the same on every page (static files, fixed pages), built once per app and
+    application root (the layout has a dozen)."""
+    cache = current_app.extensions.setdefault("canal_app_urls", {})
+    key = (endpoint, request.script_root, tuple(sorted(values.items())))
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
+
+
 class UrlPattern:
     """``url_for(endpoint, **values)`` for many rows of a page, built once: the integer ``fields`` are filled
     in per row (a result page links 20 cards; url_for costs ~10 µs each). Same URLs as url_for."""
@@ -143,7 +155,16 @@ def _field_texts(form_class: type, name: str, language: str, field: Any) -> tupl
 
 
 def select_options(options: list[tuple[str, str]], chosen: str) -> Markup:
-    """``<option>``s of (value, label) pairs, ``chosen`` selected (a select of 35 regions, written in Python)."""
+    """``<option>``s of (value, label) pairs, ``chosen`` selected (a select of 35 regions, written in Python and
+    remembered: a form offers the same few lists in each language)."""
+    try:
+        return _options_html(tuple(options), chosen)
+    except TypeError:  # unhashable choices: written every time
+        return _options_html.__wrapped__(options, chosen)
+
+
+@lru_cache(maxsize=2048)
+def _options_html(options: tuple[tuple[str, str], ...], chosen: str) -> Markup:
     return Markup("".join(
         f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>{escape(label)}</option>'
         for value, label in options))
@@ -194,6 +215,7 @@ def init_templating(app: Flask) -> None:
         get_locale=current_language,
         url_with_page=url_with_page,
         filter_field_view=FilterFieldView,
+        app_url=app_url,
         select_options=select_options,
     )
     app.jinja_env.filters["datetime"] = datetime_filter

@@ -11,7 +11,7 @@ from flask import render_template_string, url_for
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
 from marketplace.extensions import babel
-from marketplace.main.templating import UrlPattern, select_options, url_with_page
+from marketplace.main.templating import UrlPattern, app_url, select_options, url_with_page
 
 CATALOG = Path(__file__).resolve().parents[2] / "marketplace/translations/zh_CN/LC_MESSAGES/messages.po"
 
@@ -53,6 +53,15 @@ def test_url_patterns_build_what_url_for_builds(app):
         for page in (1, 2, 500):
             expected = url_for("discovery.discover", q="美妆", page=page, sort="followers")
             assert url_with_page(page) == expected
+
+
+def test_app_urls_are_url_for_per_application_root(app):
+    for root in ("", "/canal"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for endpoint, values in (("static", {"filename": "css/canal.css"}), ("main.index", {}),
+                                     ("accounts.logout", {})):
+                assert app_url(endpoint, **values) == url_for(endpoint, **values)
+                assert app_url(endpoint, **values).startswith(root + "/")
 
 
 def test_select_options_match_the_template_loop(app):
