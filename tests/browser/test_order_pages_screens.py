@@ -167,6 +167,9 @@ def test_brand_board_offer_form_and_order_page(page, live, world, live_db, shot)
     page.get_by_label("Content type").select_option("image_text")
     expect(page.get_by_label("Price (CNY)")).to_have_value("900")
     expect(page.locator("#offer-breakdown")).to_contain_text("¥945.00")
+    # The price field was just swapped in: let htmx finish settling it (and bind its listeners) before typing.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-added, .htmx-swapping')")
     page.get_by_label("Price (CNY)").fill("3500")
     expect(page.locator("#offer-breakdown")).to_contain_text("¥3,675.00")
     page.get_by_label("Title").fill("Serum flat-lay post 精华平铺图文")
