@@ -37,7 +37,15 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.harness import database_cpu_seconds, emit, gunicorn, latency, server_cpu_seconds, throughput
+from bench.harness import (
+    database_cpu_seconds,
+    emit,
+    gunicorn,
+    latency,
+    server_cpu_seconds,
+    settled_cookie,
+    throughput,
+)
 
 SCALES = tuple(int(n) for n in os.environ.get("BENCH_DISCOVERY_SCALES", "10000,100000").split(","))
 REQUESTS = int(os.environ.get("BENCH_DISCOVERY_REQUESTS", "300"))
@@ -123,7 +131,7 @@ def measure(label: str, database_url: str, scale: int, results: dict) -> None:
         pages["profile"] = profile
     prefix = f"discovery.{label}.{_k(scale)}"
     with gunicorn(database_url) as base:
-        cookie = login_cookie(base, BRAND_EMAIL, BRAND_PASSWORD)
+        cookie = settled_cookie(base + "/discover", login_cookie(base, BRAND_EMAIL, BRAND_PASSWORD))
         ceiling = throughput(base + "/healthz", seconds=SECONDS)
         emit(f"{prefix}.ceiling.healthz.rps", ceiling, "req/s")
         _p50, _p99, ceiling_cpu, _db = timed_latency(base, "/healthz", database_url)

@@ -119,6 +119,24 @@ def get(url: str, cookie: str = "") -> tuple[int, bytes]:
     return response.status, body
 
 
+def settled_cookie(url: str, cookie: str) -> str:
+    """The cookie a browser would hold after one request to ``url`` with ``cookie``: the server may rewrite the
+    session on a client's first request (Flask-Login marks a session made by another client — here the login's
+    urllib — as not fresh); a benchmark that kept sending the old cookie would have it re-signed on every request."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    jar = dict(part.strip().split("=", 1) for part in cookie.split(";") if "=" in part)
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _sep, rest = value.partition("=")
+            jar[name.strip()] = rest.split(";", 1)[0]
+    conn.close()
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
 def latency(url: str, requests: int = 400, cookie: str = "", warmup: int = 30,
             headers: dict[str, str] | None = None) -> tuple[float, float]:
     """p50 and p99 in ms over one keep-alive connection (``headers``: extra request headers)."""
