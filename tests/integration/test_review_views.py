@@ -423,8 +423,6 @@ def test_a_refused_decision_on_a_later_page_of_the_queue_is_still_shown(client, 
 
 
 def test_the_dispute_pages_file_links_open_for_the_reviewer(app, client, session, login_as, scene):
-    if "orders.file" not in app.view_functions:
-        pytest.skip("orders.file is not built yet: the page shows file names without links")
     _, dispute = disputed_order(session, scene.owner, scene.brand, scene.creator)
     login_as(scene.reviewer, context="staff")
     html = client.get(f"/staff/disputes/{dispute.id}").get_data(as_text=True)
