@@ -8,9 +8,12 @@ Invariants:
 - without a keyword, category or region, a page walks a sort index of ``creators`` and stops after the page,
   and the total is counted only up to ``COUNT_CAP`` (shown as "10,000+"): the cost does not grow with the
   table. With them, the cost follows the creators the indexes hand over (the keyword's matches, intersected
-  with the category's and region's lists on SQLite), which are all sorted in one pass that also counts them
-  (up to the cap); on PostgreSQL a keyword's matches are filtered and sorted in ``creator_search`` itself,
-  which carries the filter columns (facets);
+  with the category's and region's lists on SQLite): they are gathered once, counted exactly (shown capped)
+  and the page is the top of their sort, all in the one statement that also returns the page's cards; on
+  PostgreSQL a keyword's matches are filtered and sorted in ``creator_search`` itself, which carries the filter
+  columns (facets);
+- a search is one statement (two for a full page without keyword, category or region: the capped count),
+  built once per query shape (``_statements``); its values are bound parameters;
 - relevance ranks exact name/handle hits first, then name/handle prefixes, then names containing every term,
   then category/region labels, then bio-only matches; ties go to the bigger audience.
 """
