@@ -2,7 +2,8 @@
 
 Invariants: every constraint has a deterministic name (``NAMING_CONVENTION``) so migrations can address it;
 datetimes are stored in UTC and always come back timezone-aware; on SQLite, foreign keys are enforced, the
-journal is WAL and transactions are real (``BEGIN`` is emitted by SQLAlchemy, so savepoints work).
+journal is WAL and transactions are real (``BEGIN`` is emitted by Canal's connection classes, not by the driver,
+so savepoints work; write sessions begin ``IMMEDIATE``).
 Services flush; the request (or the CLI command / job runner) commits.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, RootTransaction
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -71,14 +72,36 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # Write sessions take the write lock up front, so concurrent writers queue (busy_timeout) instead of
-        # failing when a deferred transaction tries to upgrade from reading to writing.
-        immediate = connection.get_execution_options().get("canal_write")
-        # Straight to the driver: this runs for every transaction, and SQLAlchemy's statement path costs more
-        # than SQLite's own BEGIN.
-        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # BEGIN is emitted by the connections themselves rather than by a "begin" event listener: any connection
+    # event on the engine makes every connection dispatch its events (connect, begin, commit), which costs a
+    # SQLite write session about as much as its BEGIN … COMMIT (``bench/ledger.py``, session_overhead_per_txn).
+    engine._connection_cls = _SQLiteConnection
+
+
+class _SQLiteConnection(Connection):
+    """A SQLite connection that starts its transactions with ``BEGIN`` (the driver's own is switched off)."""
+
+    begin_statement = "BEGIN"
+
+    def begin(self) -> RootTransaction:
+        if self.get_transaction() is None:  # else ``Connection.begin`` raises its own error
+            # Straight to the driver: SQLAlchemy's statement path costs more than SQLite's own BEGIN.
+            self.connection.dbapi_connection.execute(self.begin_statement)
+        return super().begin()
+
+
+class _SQLiteWriteConnection(_SQLiteConnection):
+    """A write session's connection: it takes the write lock up front, so concurrent writers queue (busy_timeout)
+    instead of failing when a deferred transaction tries to upgrade from reading to writing."""
+
+    begin_statement = "BEGIN IMMEDIATE"
+
+
+def _sqlite_writer(engine: Engine) -> Engine:
+    """The engine of SQLite write sessions: ``engine``'s pool and settings, transactions begun IMMEDIATE."""
+    writer = engine.execution_options(canal_write=True)
+    writer._connection_cls = _SQLiteWriteConnection
+    return writer
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -107,7 +130,7 @@ class Database:
     @classmethod
     def from_url(cls, url: str, echo: bool = False) -> Database:
         engine = make_engine(url, echo)
-        writer = engine.execution_options(canal_write=True) if engine.dialect.name == "sqlite" else engine
+        writer = _sqlite_writer(engine) if engine.dialect.name == "sqlite" else engine
         return cls(engine, sessionmaker(bind=engine, expire_on_commit=False),
                    sessionmaker(bind=writer, expire_on_commit=False))
 

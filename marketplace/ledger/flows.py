@@ -1,6 +1,7 @@
 """The money flows of design.md §6, each one balanced, idempotent ledger transaction.
 
-Every function takes the idempotency ``key`` of the business event that causes it (e.g. ``order:12:fund``):
+Every function takes the idempotency ``key`` of the business event that causes it (e.g. ``order:12:fund``) and
+returns the posted transaction's values (``services.PostedTransaction``; ``.load(session)`` for the ORM row):
 calling it again with the same key and amounts returns the first transaction and moves nothing; the same key
 with other amounts is refused. Amounts are positive ints in minor units. Accounts are opened on first use, by
 ``post`` itself (``account_spec`` says how), so a flow costs no look-ups before its one locking query.
@@ -11,11 +12,11 @@ Sign convention: debits positive. Liability accounts (wallets, escrow, earnings)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from marketplace.ledger.models import LedgerTransaction
-from marketplace.ledger.services import AccountSpec, credit, debit, open_account
+from marketplace.ledger.services import AccountSpec, Leg, PostedTransaction, credit, debit, open_account
 from marketplace.ledger.services import post as _post
 from marketplace.money import DEFAULT_CURRENCY
 
@@ -85,9 +86,14 @@ def account_spec(code: str) -> AccountSpec | None:
     return None
 
 
-def post(session: Session, **kwargs) -> LedgerTransaction:
+def post(session: Session, *, kind: str, key: str, legs: list[Leg], currency: str = DEFAULT_CURRENCY, memo: str = "",
+         reference: tuple[str, int] | None = None, actor_id: int | None = None, reverses_id: int | None = None,
+         now: datetime | None = None, floors: dict[str, int] | None = None) -> PostedTransaction:
     """``services.post``, opening the flows' accounts on first use."""
-    return _post(session, open_accounts=account_spec, **kwargs)
+    # Keywords spelled out rather than passed on as ``**kwargs``: a dict per call costs more than the rest of
+    # this function, which every money flow goes through.
+    return _post(session, kind=kind, key=key, legs=legs, currency=currency, memo=memo, reference=reference,
+                 actor_id=actor_id, reverses_id=reverses_id, now=now, open_accounts=account_spec, floors=floors)
 
 
 def open_enterprise_wallet(session: Session, enterprise_id: int, currency: str = DEFAULT_CURRENCY) -> str:
@@ -114,7 +120,7 @@ def _legs(*legs):
 
 def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key: str, fee: int = 0,
            currency: str = DEFAULT_CURRENCY, reference: tuple[str, int] | None = None, memo: str = "",
-           actor_id: int | None = None, now=None) -> LedgerTransaction:
+           actor_id: int | None = None, now=None) -> PostedTransaction:
     """Cash arrived for an enterprise: credit its wallet with ``amount``; a processor ``fee`` is an expense."""
     _positive(amount, fee)
     cash = RAILS[rail]
@@ -128,7 +134,7 @@ def top_up(session: Session, *, enterprise_id: int, amount: int, rail: str, key:
 
 def brand_withdrawal(session: Session, *, enterprise_id: int, amount: int, key: str,
                      currency: str = DEFAULT_CURRENCY, reference: tuple[str, int] | None = None,
-                     actor_id: int | None = None) -> LedgerTransaction:
+                     actor_id: int | None = None) -> PostedTransaction:
     """Pay unused balance back to the enterprise's bank account; never draws on the credit line.
 
     :raises InsufficientFunds: more than the positive available balance.
@@ -156,7 +162,7 @@ class EscrowRelease:
 
 
 def fund_escrow(session: Session, *, order_id: int, enterprise_id: int, price: int, service_fee: int, key: str,
-                currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+                currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> PostedTransaction:
     """Move price + brand service fee from the wallet into the order's escrow. :raises InsufficientFunds:"""
     _positive(price, service_fee)
     wallet, escrow = enterprise_available(enterprise_id), order_escrow(order_id)
@@ -166,14 +172,15 @@ def fund_escrow(session: Session, *, order_id: int, enterprise_id: int, price: i
 
 
 def release_escrow(session: Session, *, order_id: int, creator_id: int, split: EscrowRelease, key: str,
-                   currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+                   currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> PostedTransaction:
     """Pay the creator's net (less retention) to pending earnings and the fees to revenue."""
-    _positive(split.price, split.service_fee, split.commission, split.retention, split.creator_now)
+    creator_now = split.creator_now
+    _positive(split.price, split.service_fee, split.commission, split.retention, creator_now)
     escrow, pending = order_escrow(order_id), creator_pending(creator_id)
     out = split.price + split.service_fee - split.retention
     legs = _legs(
         debit(escrow, out),
-        credit(pending, split.creator_now),
+        credit(pending, creator_now),
         credit(REVENUE_SERVICE_FEE, split.service_fee),
         credit(REVENUE_COMMISSION, split.commission),
     )
@@ -183,7 +190,7 @@ def release_escrow(session: Session, *, order_id: int, creator_id: int, split: E
 
 def release_retention(session: Session, *, order_id: int, creator_id: int, enterprise_id: int, to_creator: int,
                       to_enterprise: int, key: str, currency: str = DEFAULT_CURRENCY,
-                      actor_id: int | None = None) -> LedgerTransaction:
+                      actor_id: int | None = None) -> PostedTransaction:
     """Settle the retention at the end of the live window: to the creator, and any pro-rata refund to the brand."""
     _positive(to_creator, to_enterprise)
     escrow = order_escrow(order_id)
@@ -195,7 +202,7 @@ def release_retention(session: Session, *, order_id: int, creator_id: int, enter
 
 
 def refund_escrow(session: Session, *, order_id: int, enterprise_id: int, amount: int, key: str,
-                  currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+                  currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> PostedTransaction:
     """Return ``amount`` (all or part of the escrow) to the enterprise. :raises InsufficientFunds: more than held."""
     _positive(amount)
     escrow = order_escrow(order_id)
@@ -216,7 +223,7 @@ def _payer(payer: tuple[str, int]) -> str:
 
 
 def hold_boost(session: Session, *, boost_id: int, payer: tuple[str, int], amount: int, key: str,
-               currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+               currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> PostedTransaction:
     """Hold a boost's budget from the payer's wallet (enterprise or creator earnings). :raises InsufficientFunds:"""
     _positive(amount)
     budget = boost_budget(boost_id)
@@ -225,7 +232,7 @@ def hold_boost(session: Session, *, boost_id: int, payer: tuple[str, int], amoun
 
 
 def spend_boost(session: Session, *, boost_id: int, amount: int, key: str,
-                currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """Recognise delivered spend (per slot, in aggregate) as boost revenue."""
     _positive(amount)
     budget = boost_budget(boost_id)
@@ -234,7 +241,7 @@ def spend_boost(session: Session, *, boost_id: int, amount: int, key: str,
 
 
 def release_boost(session: Session, *, boost_id: int, payer: tuple[str, int], amount: int, key: str,
-                  currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                  currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """Return unspent budget to the payer."""
     _positive(amount)
     budget = boost_budget(boost_id)
@@ -245,7 +252,7 @@ def release_boost(session: Session, *, boost_id: int, payer: tuple[str, int], am
 # Creator earnings and payouts ----------------------------------------------------------------------------
 
 def clear_pending(session: Session, *, creator_id: int, amount: int, key: str,
-                  currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                  currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """Earnings that finished clearing become withdrawable."""
     _positive(amount)
     return post(session, kind="clear_pending", key=key, currency=currency, reference=("creator", creator_id),
@@ -254,7 +261,7 @@ def clear_pending(session: Session, *, creator_id: int, amount: int, key: str,
 
 
 def withhold_tax(session: Session, *, creator_id: int, amount: int, key: str, currency: str = DEFAULT_CURRENCY,
-                 reference: tuple[str, int] | None = None) -> LedgerTransaction:
+                 reference: tuple[str, int] | None = None) -> PostedTransaction:
     """Withhold income tax from a creator's available earnings for the tax office."""
     _positive(amount)
     return post(session, kind="withhold_tax", key=key, currency=currency, reference=reference,
@@ -263,7 +270,7 @@ def withhold_tax(session: Session, *, creator_id: int, amount: int, key: str, cu
 
 
 def start_payout(session: Session, *, payout_id: int, creator_id: int, amount: int, key: str,
-                 currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                 currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """Send a payout: available earnings → in transit. :raises InsufficientFunds:"""
     _positive(amount)
     return post(session, kind="start_payout", key=key, currency=currency, reference=("payout", payout_id),
@@ -272,7 +279,7 @@ def start_payout(session: Session, *, payout_id: int, creator_id: int, amount: i
 
 
 def complete_payout(session: Session, *, payout_id: int, amount: int, rail: str, key: str,
-                    currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                    currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """The bank or Stripe confirmed the payout: in transit → out of platform cash."""
     _positive(amount)
     return post(session, kind="complete_payout", key=key, currency=currency, reference=("payout", payout_id),
@@ -281,7 +288,7 @@ def complete_payout(session: Session, *, payout_id: int, amount: int, rail: str,
 
 
 def fail_payout(session: Session, *, payout_id: int, creator_id: int, amount: int, key: str,
-                currency: str = DEFAULT_CURRENCY) -> LedgerTransaction:
+                currency: str = DEFAULT_CURRENCY) -> PostedTransaction:
     """The payout failed: the money returns to the creator's available earnings."""
     _positive(amount)
     return post(session, kind="fail_payout", key=key, currency=currency, reference=("payout", payout_id),
@@ -291,7 +298,7 @@ def fail_payout(session: Session, *, payout_id: int, creator_id: int, amount: in
 
 def settle_escrow(session: Session, *, order_id: int, creator_id: int, enterprise_id: int, to_creator: int,
                   to_enterprise: int, service_fee: int, commission: int, key: str,
-                  currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> LedgerTransaction:
+                  currency: str = DEFAULT_CURRENCY, actor_id: int | None = None) -> PostedTransaction:
     """Empty an order's escrow by a decision (a dispute's refund, release or split), in one transaction:
     ``to_creator`` to pending earnings, ``to_enterprise`` back to the wallet, the fees kept to revenue.
     :raises InsufficientFunds: the escrow holds less than the parts."""

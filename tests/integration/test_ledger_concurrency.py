@@ -169,3 +169,38 @@ def test_one_key_with_different_content_from_two_threads(concurrent_app, other):
         assert_ledger_sound(s)
 
     read(app, check)
+
+
+def test_sqlite_write_sessions_take_the_write_lock_when_they_begin(concurrent_app):
+    """What serializes ledger writers on SQLite: a write session's transaction begins IMMEDIATE (holding the
+    write lock until it ends); a read session's begins deferred and blocks no writer."""
+    import sqlite3
+
+    db = database(concurrent_app)
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writers rely on row locks")
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+
+    def other_writer_can_begin() -> bool:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error)
+            return False
+        other.execute("ROLLBACK")
+        return True
+
+    with concurrent_app.app_context():
+        try:
+            for factory, blocks in ((db.write_session_factory, True), (db.session_factory, False)):
+                session = factory()
+                connection = session.connection()  # the transaction has begun
+                assert connection.exec_driver_sql("SELECT count(*) FROM ledger_accounts").scalar() >= 0
+                assert other_writer_can_begin() is not blocks
+                with session.begin_nested():  # savepoints work inside it
+                    session.connection().exec_driver_sql("SELECT 1")
+                session.commit()
+                assert other_writer_can_begin()
+                session.close()
+        finally:
+            other.close()

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 from marketplace.errors import InsufficientFunds
 from marketplace.ledger import flows
 from marketplace.ledger.flows import EscrowRelease
-from marketplace.ledger.models import LedgerTransaction, Posting
+from marketplace.ledger.models import LedgerAccount, LedgerTransaction, Posting
 from marketplace.ledger.services import (
     IdempotencyConflict,
     Leg,
+    PostedTransaction,
     UnbalancedTransaction,
     post,
     reverse,
@@ -177,6 +178,45 @@ def test_reversal_restores_every_balance(session):
     assert_balances(session, {W: 10_000, flows.order_escrow(O): 0})
     postings = session.scalar(select(func.count()).select_from(Posting))
     assert postings == 2 + 2 + 2  # nothing was edited or deleted: the reversal added its own postings
+    assert_ledger_sound(session)
+
+
+def test_post_returns_the_row_it_wrote(session, make_user):
+    """``post`` hands back the transaction's values (no ORM object); ``load`` gives the ORM row and postings."""
+    actor = make_user()
+    flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
+    txn = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f",
+                            actor_id=actor.id)
+    assert isinstance(txn, PostedTransaction)
+    row = session.scalars(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == "f")).one()
+    assert txn == PostedTransaction.of(row)  # every value as stored, created_at to the microsecond
+    assert (txn.kind, txn.reference_type, txn.reference_id, txn.created_by_id, txn.reverses_id, txn.memo) == (
+        "fund_escrow", "order", O, actor.id, None, "")
+    loaded = txn.load(session)
+    assert loaded is row
+    assert sorted((p.account.code, p.amount, p.balance_after) for p in loaded.postings) == [
+        (W, 5_250, -4_750), (flows.order_escrow(O), -5_250, -5_250)]
+    assert flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f",
+                             actor_id=actor.id) == txn  # a replay returns the same values
+
+
+def test_post_keeps_loaded_accounts_in_step(session):
+    """Accounts the session already holds see the new balances without a reload."""
+    flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
+    wallet = session.scalars(select(LedgerAccount).where(LedgerAccount.code == W)).one()
+    assert (wallet.balance, wallet.posting_count) == (-10_000, 1)
+    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    assert (wallet.balance, wallet.posting_count) == (-4_750, 2)
+    assert session.scalar(select(LedgerAccount.balance).where(LedgerAccount.code == W)) == -4_750
+
+
+def test_reversal_of_a_loaded_transaction(session):
+    flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
+    txn = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    reversal = reverse(session, txn.load(session), key="f:reversal")
+    assert (reversal.kind, reversal.reverses_id, reversal.memo) == ("reversal:fund_escrow", txn.id,
+                                                                    f"Reversal of #{txn.id}")
+    assert_balances(session, {W: 10_000, flows.order_escrow(O): 0})
     assert_ledger_sound(session)
 
 
