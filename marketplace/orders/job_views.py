@@ -135,11 +135,6 @@ def _refused(form, error: DomainError) -> int:
     return error.status_code
 
 
-def _has(endpoint: str) -> bool:
-    """Is ``endpoint`` registered? (Pages built by other areas link only once their routes exist.)"""
-    return endpoint in current_app.view_functions
-
-
 # --- budget bars -----------------------------------------------------------------------------------------
 
 
@@ -236,7 +231,6 @@ def campaign(campaign_id: int):
                              .order_by(Order.updated_at.desc(), Order.id.desc()).limit(50)))
     return render_template("jobs/campaign.html", campaign=campaign, enterprise=campaign.enterprise, bar=bar,
                            labels=_budget_labels(), jobs=jobs, orders=orders,
-                           board_link=_has("orders.board"), order_link=_has("orders.detail"),
                            can_edit=authz.can(current_user, "enterprise.orders", campaign), **_labels())
 
 
@@ -470,7 +464,7 @@ def _brand_job_page(job: Job, *, staff: bool = False, status: int = 200, error=N
         rows=_applicant_rows(job, state, reject_form, reject_for), state=state, counts=counts,
         total_applications=sum(counts.values()), events=events, action_form=ActionForm(), error=error, funds=funds,
         here=request.full_path if request.query_string else request.path,
-        order_link=_has("orders.detail"), t=card_labels(), **_labels()), status
+        t=card_labels(), **_labels()), status
 
 
 def unmet_criteria(creator: Creator, job: Job) -> list[str]:
@@ -504,7 +498,7 @@ def _creator_job_page(job: Job, creator: Creator, form: ApplyForm | None = None,
         "jobs/job_creator.html", job=job, enterprise=job.enterprise, creator=creator, application=application,
         form=form, unmet=unmet_criteria(creator, job), rate_card_price=creator.price_for(job.content_type),
         taking=job.state == "open" and job.application_deadline > utcnow(),
-        action_form=ActionForm(), order_link=_has("orders.detail"), **_labels()), status
+        action_form=ActionForm(), **_labels()), status
 
 
 @bp.post("/jobs/<int:job_id>/apply")
@@ -606,9 +600,7 @@ def application_accept(application_id: int):
         return _brand_job_page(job, status=error.status_code, error=error.message)
     flash(_("%(name)s is hired: the order is funded and the creator can start.", name=application.creator.display_name),
           "success")
-    if _has("orders.detail"):
-        return redirect(url_for("orders.detail", order_id=order.id))
-    return redirect(url_for("jobs.job", job_id=job.id))
+    return redirect(url_for("orders.detail", order_id=order.id))
 
 
 @dataclass
@@ -685,7 +677,7 @@ def _my_applications_page(creator: Creator, status: int = 200, error=None):
                     .order_by(Application.created_at.desc(), Application.id.desc()), per_page=PER_PAGE)
     unread = messaging.unread_counts(db, current_user, "application", [a.id for a in page.items])
     return render_template("jobs/my_applications.html", creator=creator, page=page, unread=unread, error=error,
-                           action_form=ActionForm(), order_link=_has("orders.detail"), **_labels()), status
+                           action_form=ActionForm(), **_labels()), status
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
@@ -724,7 +716,7 @@ def _application_page(application: Application, side: str, form: MessageForm | N
         "jobs/application.html", application=application, job=application.job, creator=application.creator,
         side=side, thread=thread, form=form or MessageForm(formdata=None), can_write=_can_write(application, side),
         reasons=[reason_message(r) for r in (application.creator.authenticity_reasons or [])],
-        action_form=ActionForm(), order_link=_has("orders.detail"), t=card_labels(),
+        action_form=ActionForm(), t=card_labels(),
         max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024), **_labels()), status
 
 

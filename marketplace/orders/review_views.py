@@ -19,7 +19,6 @@ from datetime import datetime
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -263,7 +262,6 @@ def _render_dispute(dispute: Dispute, form: DisputeDecisionForm, message_form: S
         messages=messaging.messages(db, "order", order.id), drafts=services.drafts(db, order),
         escrow_held=balance(db, flows.order_escrow(order.id)), splits=common_splits(order), preview=preview,
         preview_error=preview_error, form=form, message_form=message_form, now=utcnow(),
-        file_links="orders.file" in current_app.view_functions,
         can_message=dispute.state == "open" and order.state == "disputed", **_labels()), status
 
 
