@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["web_foundation", "ledger", "discovery", "orders"]
+BENCHMARKS = ["web_foundation", "platform", "ledger", "discovery", "orders"]
 
 
 def main(argv: list[str]) -> None:

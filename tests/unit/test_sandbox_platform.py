@@ -4,7 +4,6 @@ choice in the configuration."""
 from __future__ import annotations
 
 import statistics
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -164,15 +163,6 @@ def test_known_frauds_look_the_part(sandbox):
         return sum(w.likes for w in works) / sum(w.plays for w in works)
 
     assert likes_per_play(likes) > 2.5 * likes_per_play(honest)
-
-
-def test_stats_for_one_account_take_well_under_a_millisecond(sandbox):
-    handles = [f"speed_{i}" for i in range(300)]
-    started = time.perf_counter()
-    for handle in handles:
-        sandbox.account_stats(handle, now=NOW)
-    per_account = (time.perf_counter() - started) / len(handles)
-    assert per_account < 0.002  # ~0.5 ms here; generous for a loaded CI machine
 
 
 def test_the_connector_is_chosen_by_configuration(tmp_path):
