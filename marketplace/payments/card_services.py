@@ -11,7 +11,11 @@ Invariants:
   ``complete_card_top_up`` (ledger key ``topup:<id>``), so however many events say "paid", in whatever order,
   the wallet is credited once;
 - ``…async_payment_failed`` fails a pending top-up and never reverses a credited one; completed with
-  payment_status "unpaid" leaves it pending; events about sessions we do not know are stored and ignored.
+  payment_status "unpaid" leaves it pending; events about sessions we do not know are stored and ignored;
+- ``checkout.session.expired`` (Stripe's own 24-hour expiry, or ours when the brand cancels: ``cancel_card_top_up``)
+  cancels a pending top-up and changes nothing else. An expired session can never be paid (Stripe refuses to
+  complete it), so no "paid" event can follow; and if one ever did, ``complete_card_top_up``'s ledger key
+  ``topup:<id>`` still credits a top-up at most once.
 
 Services flush; the webhook view commits.
 """
@@ -30,12 +34,13 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.payments.gateway import Payment, WebhookEvent
 from marketplace.payments.models import StripeEvent, TopUp
-from marketplace.payments.services import complete_card_top_up, fail_card_top_up
+from marketplace.payments.services import cancel_expired_card_top_up, complete_card_top_up, fail_card_top_up
 
 COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
-HANDLED = (COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED)
+EXPIRED = "checkout.session.expired"
+HANDLED = (COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED)
 
 
 class DuplicateEvent(Exception):
@@ -155,6 +160,11 @@ def _apply(session: Session, event: WebhookEvent, payment: Payment | None, now: 
         complete_card_top_up(session, top_up, amount=amount, fee=fee, currency=currency, payment_intent=intent,
                              now=now)
         return f"credited top-up #{top_up.id}: {_money(amount, currency)}, fee {_money(fee, currency)}"
+    if event.type == EXPIRED:
+        if top_up.state != "pending":
+            return f"no change: top-up #{top_up.id} is {top_up.state}"
+        cancel_expired_card_top_up(session, top_up)
+        return f"top-up #{top_up.id} cancelled: its Checkout Session expired"
     if event.type == COMPLETED:
         if top_up.state == "pending":
             return f"top-up #{top_up.id} awaits the asynchronous payment ({checkout.get('payment_status')})"

@@ -5,6 +5,9 @@
 built from the app config: ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET``, ``STRIPE_API_BASE`` (the real API,
 or a Stripe-compatible server such as the sandbox in ``stripe_server``) and ``STRIPE_PAYMENT_METHODS``.
 
+``expire_checkout_session`` expires a Checkout Session the brand gave up on (the cancel page): once expired,
+Stripe refuses to complete it, so no payment can arrive for a top-up cancelled after it.
+
 Invariants: a top-up's Checkout Session is created with the Stripe idempotency key ``topup-<id>``, so retrying
 never opens a second session for the same top-up; a webhook is trusted only after its ``Stripe-Signature``
 verifies against the webhook secret within the tolerance window; callers get plain values (ints in minor
@@ -136,6 +139,31 @@ class StripeGateway:
             raise GatewayError(f"Stripe refused the Checkout Session: {error.user_message or error}") from error
         return CheckoutSession(id=session.id, url=session.url, amount_total=session.amount_total,
                                currency=session.currency.upper(), payment_status=session.payment_status)
+
+    def expire_checkout_session(self, checkout_session_id: str) -> str:
+        """Expire an open Checkout Session so it can no longer be paid; the session's status afterwards.
+
+        "expired": it is expired now (or was already); "complete": it was paid (or is being paid) first, so it
+        cannot be expired; "missing": Stripe does not know it (nothing can be paid through it).
+        :raises GatewayError: Stripe unreachable, or it refused for another reason.
+        """
+        try:
+            session = self.client.v1.checkout.sessions.expire(checkout_session_id)
+            return str(session.status)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404 or error.code == "resource_missing":
+                return "missing"
+            refusal = error
+        except stripe.StripeError as error:
+            raise GatewayError(f"Stripe could not expire {checkout_session_id}: {error}") from error
+        # Refused: only open sessions can be expired. Ask Stripe what the session is now.
+        try:
+            status = str(self.client.v1.checkout.sessions.retrieve(checkout_session_id).status)
+        except stripe.StripeError as error:
+            raise GatewayError(f"Stripe could not tell the status of {checkout_session_id}: {error}") from error
+        if status in ("expired", "complete"):
+            return status
+        raise GatewayError(f"Stripe refused to expire {checkout_session_id} ({status}): {refusal}")
 
     def payment_of(self, payment_intent_id: str) -> Payment:
         """The amount and processing fee of a paid PaymentIntent, from its charge's balance transaction.

@@ -158,6 +158,20 @@ def complete_card_top_up(session: Session, top_up: TopUp, *, amount: int, fee: i
     return top_up
 
 
+def cancel_expired_card_top_up(session: Session, top_up: TopUp, actor: User | None = None,
+                               reason: str = "The payment page expired at Stripe.") -> TopUp:
+    """Cancel a pending card top-up whose Checkout Session is expired (nothing can be paid through it any more).
+
+    Idempotent: a top-up that is no longer pending is left as it is.
+    """
+    if top_up.method == "card" and top_up.state == "pending":
+        top_up.state = "cancelled"
+        top_up.decided_by_id = actor.id if actor else None
+        top_up.note = reason
+        session.flush()
+    return top_up
+
+
 def fail_card_top_up(session: Session, top_up: TopUp, reason: str = "") -> TopUp:
     if top_up.state == "pending":
         top_up.state = "failed"

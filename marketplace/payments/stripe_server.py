@@ -6,6 +6,9 @@ It implements exactly what ``gateway.StripeGateway`` calls, shaped like Stripe's
 
 - ``POST /v1/checkout/sessions`` (honours ``Idempotency-Key``: the same key returns the same session; the same
   key with other parameters is refused, as Stripe does), ``GET /v1/checkout/sessions/{id}``;
+- ``POST /v1/checkout/sessions/{id}/expire``: an open session becomes "expired" (and ``checkout.session.expired``
+  is delivered, in the background, when a webhook URL is set); any other status is refused with a 400 as Stripe
+  does. An expired session can never be completed: ``checkout()`` and the pay page refuse it;
 - ``GET /v1/payment_intents/{id}`` (with ``expand[]``), ``GET /v1/charges/{id}``,
   ``GET /v1/balance_transactions/{id}``.
 
@@ -350,6 +353,21 @@ class StripeTestServer:
                 events.append(self.event("checkout.session.async_payment_failed", session_id))
             return events
 
+    def expire(self, session_id: str) -> dict[str, Any]:
+        """Expire an open session as Stripe's expire endpoint does; the ``checkout.session.expired`` event.
+
+        :raises StripeApiError: unknown session (404), or not open (400: paid sessions cannot be expired).
+        """
+        with self._lock:
+            session = self._session(session_id)
+            if session["status"] != "open":
+                raise StripeApiError(400, 'Only Checkout Sessions with a status in ["open"] can be expired.',
+                                     param="session")
+            session["status"] = "expired"
+            session["expires_at"] = int(time.time())
+            session["url"] = None
+            return self.event("checkout.session.expired", session_id)
+
     # events and webhooks -------------------------------------------------------------------------------
 
     def event(self, type_: str, session: str | dict[str, Any], *, event_id: str | None = None,
@@ -442,6 +460,14 @@ class StripeTestServer:
         parts = request.path.strip("/").split("/")
         if request.method == "POST" and parts == ["v1", "checkout", "sessions"]:
             return self._create_session(request)
+        if request.method == "POST" and len(parts) == 5 and parts[:3] == ["v1", "checkout", "sessions"] \
+                and parts[4] == "expire":
+            event = self.expire(parts[3])
+            if self.webhook_url:  # after this response, as Stripe does: the caller is not kept waiting
+                threading.Thread(target=self.deliver, args=(event,), name="stripe-test-webhooks",
+                                 daemon=True).start()
+            with self._lock:
+                return _json(self.public_session(self.sessions[parts[3]]))
         if request.method != "GET":
             raise StripeApiError(404, f"Unrecognized request URL ({request.method}: {request.path}).")
         expand = decode_form(list(request.args.items(multi=True))).get("expand") or []

@@ -185,12 +185,25 @@ def bank_instructions(enterprise_id: int, top_up_id: int):
 @bp.post("/enterprises/<int:enterprise_id>/wallet/top-ups/<int:top_up_id>/cancel")
 @login_required
 def cancel_top_up(enterprise_id: int, top_up_id: int):
+    """Cancel a pending top-up. A card top-up's Checkout Session is expired at Stripe first (outside any write
+    transaction), so the payment page can no longer take the money: only then is the top-up marked cancelled.
+    If Stripe already took the payment, nothing is cancelled (409); if Stripe cannot be reached, 503."""
     enterprise = load_enterprise(enterprise_id)
     authz.require("enterprise.finance", enterprise)
     top_up = load_top_up(enterprise, top_up_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     db = get_session()
+    if top_up.method == "card" and top_up.state == "pending" and top_up.stripe_session_id:
+        checkout_session_id = top_up.stripe_session_id
+        db.rollback()  # no write lock is held across the call to Stripe
+        outcome = _expire_checkout(checkout_session_id)
+        if outcome is not None:
+            return outcome
+        top_up = load_top_up(enterprise, top_up_id)  # afresh: the expired webhook may have cancelled it already
+        if top_up.state == "cancelled":
+            flash(_("The top-up request %(code)s was cancelled.", code=f"#{top_up.id}"), "info")
+            return redirect(url_for("payments.wallet", enterprise_id=enterprise.id))
     try:
         services.cancel_top_up(db, current_user, top_up, _("Cancelled by the enterprise"))
         db.commit()
@@ -200,3 +213,27 @@ def cancel_top_up(enterprise_id: int, top_up_id: int):
         return wallet(enterprise.id), error.status_code
     flash(_("The top-up request %(code)s was cancelled.", code=top_up.reference_code or f"#{top_up.id}"), "info")
     return redirect(url_for("payments.wallet", enterprise_id=enterprise.id))
+
+
+def _expire_checkout(checkout_session_id: str):
+    """Expire the Checkout Session at Stripe: None when it can no longer be paid, else the response to send."""
+    from marketplace.payments.gateway import GatewayError, gateway
+
+    try:
+        status = gateway().expire_checkout_session(checkout_session_id)
+    except GatewayError as error:
+        current_app.logger.warning("could not expire Checkout Session %s: %s", checkout_session_id, error)
+        flash(_("We couldn't reach the card payment service, so the top-up is still open. Try again in a few "
+                "minutes."), "error")
+        return _wallet_after_refusal(503)
+    if status == "complete":
+        flash(_("This payment already went through at Stripe, so it can no longer be cancelled. Your balance is "
+                "credited as soon as Stripe confirms it."), "error")
+        return _wallet_after_refusal(409)
+    return None
+
+
+def _wallet_after_refusal(status: int):
+    enterprise_id = request.view_args["enterprise_id"]
+    get_session().rollback()
+    return wallet(enterprise_id), status

@@ -379,10 +379,11 @@ def test_an_event_for_an_unknown_session_is_stored_and_ignored(stripe_app, strip
 
 
 def test_other_event_types_are_stored_and_ignored(stripe_server, client, session, card_top_up):
-    event = stripe_server.event("checkout.session.expired", card_top_up.stripe_session_id)
+    # (checkout.session.expired is used since cancelling expires the session: test_card_top_up_cancel.py)
+    event = stripe_server.event("payment_intent.created", card_top_up.stripe_session_id)
     assert deliver(client, stripe_server, event).status_code == 200
     assert refreshed(session, card_top_up).state == "pending"
-    assert stored_events(session)[0].outcome == "ignored: checkout.session.expired is not used"
+    assert stored_events(session)[0].outcome == "ignored: payment_intent.created is not used"
 
 
 def test_metadata_cannot_redirect_a_payment_to_another_top_up(stripe_server, client, session, card_top_up,
