@@ -179,7 +179,7 @@ class Order(Base):
         Index("ix_orders_state_auto_confirm_at", "state", "auto_confirm_at"),
         Index("ix_orders_state_live_until", "state", "live_until"),
         Index("ix_orders_state_live_checked_at", "state", "live_checked_at"),
-        Index("ix_orders_campaign_id_state", "campaign_id", "state"),
+        Index("ix_orders_campaign_id_state_updated_at", "campaign_id", "state", "updated_at", "id"),  # board filter
         Index("ix_orders_job_id", "job_id"),
     )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import TIMEDELTA_UNITS
 from flask import (
     Blueprint,
     abort,
@@ -33,6 +34,7 @@ from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -49,11 +51,11 @@ from marketplace.files.models import StoredFile
 from marketplace.files.services import IMAGE_TYPES, check_upload, store_bytes, store_upload
 from marketplace.files.serving import send_stored_file
 from marketplace.forms import ActionForm, apply_domain_error, choices, safe_next
-from marketplace.i18n import language_code
+from marketplace.i18n import current_language, format_day, language_code, number_formats
 from marketplace.ledger import flows
 from marketplace.ledger.services import balance
 from marketplace.main.templating import money_filter
-from marketplace.money import Money, MoneyError
+from marketplace.money import CURRENCY_EXPONENTS, Money, MoneyError
 from marketplace.orders import disputes, messaging, queries, recruiting, reviews, services, states
 from marketplace.orders.forms import (
     ApproveForm,
@@ -176,31 +178,58 @@ def _as_party(order: Order) -> Actor:
 # --- small presentation helpers --------------------------------------------------------------------------------
 
 
-def relative(when: datetime | None) -> str:
-    """"in 2 days" / "3 hours ago" from now, in the reader's language."""
+def relative(when: datetime | None, now: datetime | None = None, language: str | None = None) -> str:
+    """"in 2 days" / "3 hours ago" from now, in the reader's language (Babel's ``format_timedelta``)."""
     if when is None:
         return "—"
-    return format_timedelta(when - utcnow(), add_direction=True, threshold=1.1)
+    delta = when - (now or utcnow())
+    key = (language or current_language(), *_timedelta_key(delta.total_seconds()))
+    text = _RELATIVE.get(key)
+    if text is None:
+        text = _RELATIVE[key] = format_timedelta(delta, add_direction=True, threshold=RELATIVE_THRESHOLD)
+    return text
+
+
+RELATIVE_THRESHOLD = 1.1
+_RELATIVE: dict[tuple, str] = {}
+
+
+def _timedelta_key(seconds: float) -> tuple[str, int, bool]:
+    """What Babel's ``format_timedelta`` (granularity "second", our threshold) writes depends on only: the unit
+    it picks, the rounded value and the direction — the same walk over Babel's units (a list page formats twenty
+    deadlines, each a walk through the locale's patterns: remembered per language and key)."""
+    for unit, secs_per_unit in TIMEDELTA_UNITS:
+        value = abs(seconds) / secs_per_unit
+        if value >= RELATIVE_THRESHOLD or unit == "second":
+            if unit == "second" and value > 0:
+                value = max(1, value)
+            return unit, int(round(value)), seconds >= 0
+    raise AssertionError("Babel's units end with the second")  # pragma: no cover
 
 
 def deadline(order: Order, labels: dict | None = None) -> dict | None:
     """The next date that matters on an order, for list rows: offer expiry, auto-confirm, publish window, live."""
-    labels = labels or list_labels()["deadlines"]
-    if order.state == "offered" and order.offer_expires_at:
-        return _deadline(labels["offer"], order.offer_expires_at)
-    if order.state == "published" and order.auto_confirm_at:
-        return _deadline(labels["confirm"], order.auto_confirm_at)
-    if order.state in ("in_progress", "draft_submitted", "revision_requested", "draft_approved") and order.publish_until:
-        return _deadline(labels["publish"], order.publish_until)
-    if order.state == "completed" and order.live_until:
-        return _deadline(labels["live"], order.live_until)
+    return row_deadline(order, labels or list_labels()["deadlines"], utcnow(), current_language())
+
+
+def row_deadline(order, labels: dict, now: datetime, language: str) -> dict | None:
+    """``deadline`` of anything with the order's state and clocks (an order, or a list page's row)."""
+    state = order.state
+    if state == "offered" and order.offer_expires_at:
+        return _deadline(labels["offer"], order.offer_expires_at, now, language)
+    if state == "published" and order.auto_confirm_at:
+        return _deadline(labels["confirm"], order.auto_confirm_at, now, language)
+    if state in ("in_progress", "draft_submitted", "revision_requested", "draft_approved") and order.publish_until:
+        return _deadline(labels["publish"], order.publish_until, now, language)
+    if state == "completed" and order.live_until:
+        return _deadline(labels["live"], order.live_until, now, language)
     return None
 
 
-def _deadline(label: str, when: datetime | date) -> dict:
+def _deadline(label: str, when: datetime | date, now: datetime, language: str) -> dict:
     if isinstance(when, datetime):
-        return {"label": label, "text": relative(when), "soon": when - utcnow() < timedelta(hours=24)}
-    return {"label": label, "text": _date(when), "soon": False}
+        return {"label": label, "text": relative(when, now, language), "soon": when - now < timedelta(hours=24)}
+    return {"label": label, "text": format_day(when, "medium", language), "soon": False}  # the date filter's text
 
 
 _LIST_LABELS: dict[str, dict] = {}
@@ -272,11 +301,103 @@ def list_rows(orders: list[Order], unread: dict[int, int], *, side: str, campaig
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """One row of the board or of the creator's order list (``queries.ListPage``), formatted for the page."""
+
+    id: int
+    url: str
+    title: str
+    state_label: str
+    tone: str
+    type_label: str
+    amount: str
+    deadline: dict | None
+    unread: int
+    party_name: str
+    party_handle: str | None = None
+    avatar_url: str | None = None
+    campaign: str = ""
+
+    @property
+    def party_initial(self) -> str:
+        return self.party_name[:1]
+
+
+def page_rows(rows, *, side: str, campaigns: dict[int, str] | None = None) -> list[PageRow]:
+    """``list_rows`` for a list page's plain rows: for the brand, the creator with avatar and the price; for the
+    creator, the brand and their net."""
+    labels = list_labels()
+    state_labels, type_labels, deadline_labels = labels["states"], labels["types"], labels["deadlines"]
+    detail = path_template("orders.detail", "order_id")
+    brand = side == "brand"
+    avatar = path_template("creator_profiles.avatar", "creator_id", "v") if brand else None
+    tones = states.ORDER_STATE_TONES
+    campaigns = campaigns or {}
+    now, language = utcnow(), current_language()
+    money = number_formats(language).money  # what the money filter writes
+    out = []
+    for row in rows:
+        state = row.state
+        out.append(PageRow(
+            id=row.id, url=detail(row.id), title=row.title, state_label=state_labels.get(state, state),
+            tone=tones.get(state, "neutral"), type_label=type_labels.get(row.content_type, ""),
+            amount=money(row.price if brand else row.price - row.commission, row.currency,
+                         CURRENCY_EXPONENTS[row.currency]),
+            deadline=row_deadline(row, deadline_labels, now, language), unread=row.unread, party_name=row.party_name,
+            party_handle=row.party_handle if brand else None,
+            avatar_url=avatar(row.party_id, row.party_avatar_file_id) if brand and row.party_avatar_file_id else None,
+            campaign=campaigns.get(row.campaign_id, "") if row.campaign_id else ""))
+    return out
+
+
+def rows_html(rows: list[PageRow], *, side: str) -> Markup:
+    """The ``<tr>`` of each row of the board (``side`` "brand": the creator, with avatar and handle) or of the
+    creator's list (the brand), every text escaped. Written here rather than in the page's template: a template
+    loop costs ~50 µs a row (an attribute lookup, escape and call per cell), a page of twenty ~1 ms."""
+    unread_word, no_unread = escape(_("unread")), escape(_("No unread messages"))
+    brand = side == "brand"
+    out = []
+    for row in rows:
+        if brand:
+            if row.avatar_url:
+                avatar = (f'<img class="party-avatar party-avatar-small" src="{escape(row.avatar_url)}" alt="" '
+                          f'width="36" height="36" loading="lazy">')
+            else:
+                avatar = (f'<span class="party-avatar party-avatar-small party-avatar-initial" aria-hidden="true">'
+                          f'{escape(row.party_initial)}</span>')
+            handle = f'<span class="muted small mono">@{escape(row.party_handle)}</span>' if row.party_handle else ""
+            party = (f'<div class="party">{avatar}<div class="party-name"><span>{escape(row.party_name)}</span>'
+                     f'{handle}</div></div>')
+        else:
+            party = (f'<div class="party"><span class="party-avatar party-avatar-small party-avatar-brand" '
+                     f'aria-hidden="true">{escape(row.party_initial)}</span><span class="party-name">'
+                     f'{escape(row.party_name)}</span></div>')
+        campaign = f" · {escape(row.campaign)}" if row.campaign else ""
+        d = row.deadline
+        if d:
+            when = (f'<span class="deadline{" deadline-soon" if d["soon"] else ""}"><span class="deadline-label">'
+                    f'{escape(d["label"])}</span> <span class="deadline-when">{escape(d["text"])}</span></span>')
+        else:
+            when = '<span class="muted">—</span>'
+        if row.unread:
+            unread = (f'<span class="unread">{int(row.unread)}<span class="visually-hidden"> {unread_word}</span>'
+                      f'</span>')
+        else:
+            unread = f'<span class="muted" title="{no_unread}">·</span>'
+        out.append(
+            f'<tr>\n<td>{party}</td>\n<td><a class="order-title" href="{escape(row.url)}">{escape(row.title)}</a>\n'
+            f'<div class="muted small">{escape(row.type_label)} · #{int(row.id)}{campaign}</div></td>\n'
+            f'<td><span class="badge tone-{escape(row.tone)}">{escape(row.state_label)}</span></td>\n'
+            f'<td class="num">{escape(row.amount)}</td>\n<td>{when}</td>\n<td class="num">{unread}</td>\n</tr>\n')
+    return Markup("".join(out))
+
+
 def count_labels(counts: dict[str, int]) -> dict[str, str]:
-    """Tab counts, "1,000+" past the cap."""
+    """Tab counts, "1,000+" past the cap (the number filter's text)."""
     cap = queries.COUNT_CAP
-    number_filter = current_app.jinja_env.filters["number"]
-    return {column: f"{number_filter(cap)}+" if n > cap else number_filter(n) for column, n in counts.items()}
+    decimal = number_formats(current_language()).decimal
+    return {column: f"{decimal(cap)}+" if n > cap else decimal(n) for column, n in counts.items()}
 
 
 def next_step(order: Order, viewer: Viewer) -> str:
@@ -439,19 +560,19 @@ def board(enterprise_id: int):
     column = request.args.get("column", "active")
     if column not in BRAND_COLUMNS:
         column = "active"
-    campaigns = recruiting.campaigns_of(db, enterprise.id)
+    campaigns = recruiting.campaign_choices(db, enterprise.id)
     campaign_id = _int_arg("campaign")
-    if campaign_id not in {c.id for c in campaigns}:
+    campaign_names = {c.id: c.name for c in campaigns}
+    if campaign_id not in campaign_names:
         campaign_id = None
     q = request.args.get("q", "").strip()[:100]
-    result = queries.board_page(db, enterprise.id, column=column, campaign_id=campaign_id, q=q, page=_page_arg())
-    counts = queries.column_counts(db, Order.enterprise_id, enterprise.id)
-    unread = messaging.unread_counts(db, current_user, "order", [o.id for o in result.orders])
-    campaign_names = {c.id: c.name for c in campaigns}
+    result = queries.board_list(db, enterprise.id, current_user.id, column=column, campaign_id=campaign_id, q=q,
+                                page=_page_arg())
+    rows = page_rows(result.rows, side="brand", campaigns=campaign_names)
     return render_template(
         "orders/board.html", enterprise=enterprise, result=result, column=column, columns=BRAND_COLUMNS,
-        column_labels=COLUMN_LABELS, counts=count_labels(counts), campaigns=campaigns, campaign_id=campaign_id, q=q,
-        rows=list_rows(result.orders, unread, side="brand", campaigns=campaign_names),
+        column_labels=COLUMN_LABELS, counts=count_labels(result.counts), campaigns=campaigns,
+        campaign_id=campaign_id, q=q, rows_html=rows_html(rows, side="brand"), rows=rows,
     )
 
 
@@ -980,11 +1101,11 @@ def my_orders():
     if column not in CREATOR_COLUMNS:
         column = "active"
     q = request.args.get("q", "").strip()[:100]
-    result = queries.creator_orders_page(db, creator.id, column=column, q=q, page=_page_arg())
-    counts = queries.column_counts(db, Order.creator_id, creator.id)
-    unread = messaging.unread_counts(db, current_user, "order", [o.id for o in result.orders])
+    result = queries.creator_list(db, creator.id, current_user.id, column=column, q=q, page=_page_arg())
+    rows = page_rows(result.rows, side="creator")
+    counts = result.counts
     return render_template("orders/my_orders.html", creator=creator, result=result, column=column,
                            columns=CREATOR_COLUMNS, column_labels=CREATOR_COLUMN_LABELS, counts=count_labels(counts),
-                           has_offers=counts["offers"] > 0, offers_count=counts["offers"], q=q,
-                           rows=list_rows(result.orders, unread, side="creator"))
+                           has_offers=counts["offers"] > 0, offers_count=counts["offers"], q=q, rows=rows,
+                           rows_html=rows_html(rows, side="creator"))
 

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.orders_data import BIG_BRAND, BIG_CREATOR, Population, generate_orders, generate_people
+from marketplace.accounts.models import User
 from marketplace.db import database
+from marketplace.enterprises.models import Enterprise
 from marketplace.orders import queries, states
 from marketplace.orders.models import Order
 from tests.conftest import build_app, create_test_database
@@ -118,3 +120,105 @@ def test_column_counts_are_exact_below_the_cap_and_capped_above(db, monkeypatch)
     exact = {column: len(naive(db, Order.enterprise_id, BIG_BRAND, column)) for column in states.BOARD_COLUMNS}
     assert capped == {column: min(n, 51) for column, n in exact.items()}
     assert capped["completed"] == 51
+
+
+# --- the list pages' one statement (board_list / creator_list) ------------------------------------------------------
+
+
+def _page_of(db, owner_column, owner_id, column, **filters):
+    if owner_column is Order.enterprise_id:
+        return queries.board_page(db, owner_id, column=column, **filters)
+    return queries.creator_orders_page(db, owner_id, column=column, **filters)
+
+
+@pytest.mark.parametrize("side", ["brand", "creator"])
+@pytest.mark.parametrize("column", list(states.BOARD_COLUMNS))
+def test_list_pages_hold_the_pages_orders_their_party_and_the_counts(db, side, column):
+    owner_column, owner_id = (Order.enterprise_id, BIG_BRAND) if side == "brand" else (Order.creator_id, BIG_CREATOR)
+    listing = queries.board_list if side == "brand" else queries.creator_list
+    counts = queries.column_counts(db, owner_column, owner_id)
+    for page in (1, 2, 40):
+        expected = _page_of(db, owner_column, owner_id, column, page=page, per_page=7)
+        got = listing(db, owner_id, reader_id=-1, column=column, page=page, per_page=7)
+        assert [r.id for r in got.rows] == [o.id for o in expected.orders]
+        assert (got.has_next, got.has_prev, got.page) == (expected.has_next, expected.has_prev, page)
+        assert got.counts == counts  # on an empty page too
+        for row, order in zip(got.rows, expected.orders, strict=True):
+            party = order.creator if side == "brand" else order.enterprise
+            assert (row.party_id, row.party_name) == (party.id, party.display_name)
+            assert (row.title, row.state, row.price, row.commission, row.campaign_id, row.publish_until) == (
+                order.title, order.state, order.price, order.commission, order.campaign_id, order.publish_until)
+            assert row.offer_expires_at == order.offer_expires_at and row.live_until == order.live_until
+            assert row.unread == 0
+            if side == "brand":
+                assert (row.party_handle, row.party_avatar_file_id) == (party.handle, party.avatar_file_id)
+
+
+def test_list_pages_count_the_readers_unread_messages_as_messaging_does(db):
+    from marketplace.orders import messaging
+    from marketplace.orders.models import Message, ThreadRead
+
+    brand_owner = db.scalar(select(User).where(User.email == "q-brand@example.com"))
+    orders = queries.board_page(db, BIG_BRAND, column="active", per_page=5).orders
+    first, second, third = orders[0].id, orders[1].id, orders[2].id
+    try:
+        for thread_id, sender in ((first, None), (first, 10_000_001), (first, brand_owner.id), (second, 10_000_001),
+                                  (second, 10_000_001), (third, 10_000_001)):
+            db.add(Message(thread_type="order", thread_id=thread_id, sender_id=sender, sender_side="creator",
+                           body="hello"))
+            db.add(Message(thread_type="application", thread_id=thread_id, sender_id=None, sender_side="system",
+                           body="not an order's"))
+        db.flush()
+        mark = db.scalar(select(func.min(Message.id)).where(Message.thread_id == second,
+                                                            Message.thread_type == "order"))
+        db.add(ThreadRead(user_id=brand_owner.id, thread_type="order", thread_id=second, last_read_id=mark))
+        db.flush()
+        page = queries.board_list(db, BIG_BRAND, brand_owner.id, column="active", per_page=5)
+        unread = {row.id: row.unread for row in page.rows}
+        expected = messaging.unread_counts(db, brand_owner, "order", [row.id for row in page.rows])
+        assert {k: v for k, v in unread.items() if v} == expected == {first: 2, second: 1, third: 1}
+    finally:
+        db.rollback()
+
+
+def test_the_campaign_filter_walks_the_campaigns_orders_only(db):
+    from marketplace.orders.models import Campaign
+
+    try:
+        campaign = Campaign(enterprise_id=BIG_BRAND, name="Q campaign")
+        other = Campaign(enterprise_id=BIG_BRAND, name="Other")
+        db.add_all([campaign, other])
+        db.flush()
+        ids = list(db.scalars(select(Order.id).where(Order.enterprise_id == BIG_BRAND).order_by(Order.id)))
+        db.execute(Order.__table__.update().where(Order.id.in_(ids[::3])).values(campaign_id=campaign.id))
+        db.execute(Order.__table__.update().where(Order.id.in_(ids[1::3])).values(campaign_id=other.id))
+        for column in states.BOARD_COLUMNS:
+            expected = [o for o in naive(db, Order.enterprise_id, BIG_BRAND, column) if o in set(ids[::3])]
+            got = queries.board_list(db, BIG_BRAND, -1, column=column, campaign_id=campaign.id, per_page=500)
+            assert [r.id for r in got.rows] == expected
+            assert all(r.campaign_id == campaign.id for r in got.rows)
+            second = queries.board_list(db, BIG_BRAND, -1, column=column, campaign_id=campaign.id, page=2,
+                                        per_page=4)
+            assert [r.id for r in second.rows] == expected[4:8]
+        # another brand's campaign shows none of the brand's orders
+        assert queries.board_list(db, 2, -1, column="completed", campaign_id=campaign.id).rows == []
+    finally:
+        db.rollback()
+
+
+def test_the_list_pages_keyword_search_matches_the_order_pages(db):
+    some = db.scalar(select(Order).where(Order.enterprise_id == BIG_BRAND, Order.state == "closed").limit(1))
+    word = some.title.split(" #")[0]
+    for q in (word, some.creator.handle):
+        got = queries.board_list(db, BIG_BRAND, -1, column="completed", q=q, per_page=500)
+        assert [r.id for r in got.rows] == [o.id for o in queries.board_page(db, BIG_BRAND, column="completed", q=q,
+                                                                              per_page=500).orders]
+    brand_name = db.get(Enterprise, 2).display_name
+    got = queries.creator_list(db, BIG_CREATOR, -1, column="ended", q=brand_name, per_page=500)
+    assert [r.id for r in got.rows] == [o.id for o in queries.creator_orders_page(
+        db, BIG_CREATOR, column="ended", q=brand_name, per_page=500).orders]
+
+
+def test_the_list_pages_refuse_a_column_they_do_not_have(db):
+    with pytest.raises(ValueError):
+        queries.board_list(db, BIG_BRAND, -1, column="all")
