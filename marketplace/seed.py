@@ -23,7 +23,7 @@ from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.files.services import store_bytes
 from marketplace.orders.models import Order
-from marketplace.payments.models import TopUp
+from marketplace.payments.models import TopUp, Withdrawal
 from marketplace.staff.services import create_staff
 
 
@@ -114,6 +114,8 @@ def seed_demo(app: Flask) -> bool:
                 created = True
             if session.scalar(select(Order.id).limit(1)) is None:
                 created = _seed_orders(session) or created
+            if session.scalar(select(Withdrawal.id).limit(1)) is None:
+                created = _seed_withdrawals(session) or created
             session.commit()
             return created
         except Exception:
@@ -191,6 +193,33 @@ def _seed_money(session) -> None:
     payments.set_credit_line(session, finance_staff, lumen, 100_000_00,
                              "Quarterly campaign budget approved; 30-day terms.")
     session.flush()
+
+
+def _seed_withdrawals(session) -> bool:
+    """Lumen's withdrawals: one paid last week (with the bank's reference), one waiting for finance."""
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+    from marketplace.payments import withdrawals
+
+    lumen = session.scalar(select(Enterprise).where(Enterprise.display_name.like("Lumen%")))
+    finance_member = session.scalar(select(User).where(User.email == "finance@lumen.demo"))
+    finance_staff = session.scalar(select(User).where(User.email == "finance@canal.demo"))
+    if lumen is None or finance_member is None or finance_staff is None or not lumen.is_verified:
+        return False
+    now = utcnow()
+    account = {"account_name": lumen.legal_name, "bank_name": "招商银行上海陆家嘴支行",
+               "account_number": "6214830121886602"}
+    for amount, days, key in ((20_000_00, 6, "demo-withdrawal-paid"), (5_000_00, 0, "demo-withdrawal-pending")):
+        if withdrawals.withdrawable(session, lumen.id) < amount:
+            return False
+        withdrawal = withdrawals.request_withdrawal(session, finance_member, lumen, amount=amount, request_key=key,
+                                                    now=now - timedelta(days=days, hours=2), **account)
+        if days:
+            withdrawals.pay_withdrawal(session, finance_staff, withdrawal, "CMB 2026110400187",
+                                       now=now - timedelta(days=days - 1))
+    session.flush()
+    return True
 
 
 def _seed_creators(session, password: str) -> None:

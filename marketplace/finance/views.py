@@ -20,8 +20,9 @@ from marketplace.main.templating import money_filter, paginate
 from marketplace.money import Money
 from marketplace.payments import services as payment_services
 from marketplace.payments.forms import CancelForm, ConfirmBankTopUpForm, CreditLineForm
-from marketplace.payments.models import CreditLine, TopUp
+from marketplace.payments.models import CreditLine, TopUp, Withdrawal
 from marketplace.payments.services import parse_reference_code
+from marketplace.payments.withdrawals import pending_withdrawals_total
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -38,8 +39,10 @@ def home():
     rows, net = trial_balance(db)
     recent = db.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id.desc()).limit(10)).all()
     credit_total = int(db.scalar(select(func.coalesce(func.sum(CreditLine.limit), 0))))
+    withdrawals_pending, withdrawals_held = pending_withdrawals_total(db)
     return render_template("finance/home.html", pending=pending, pending_amount=pending_amount, rows=rows, net=net,
-                           recent=recent, credit_total=credit_total)
+                           recent=recent, credit_total=credit_total, withdrawals_pending=withdrawals_pending,
+                           withdrawals_held=withdrawals_held)
 
 
 @bp.get("/top-ups")
@@ -164,11 +167,14 @@ def transaction(transaction_id: int):
     txn = db.get(LedgerTransaction, transaction_id)
     if txn is None:
         abort(404)
-    cause = None
+    cause = withdrawal = None
     if txn.reference_type == "top_up":
         cause = db.get(TopUp, txn.reference_id)
+    elif txn.reference_type == "withdrawal":
+        withdrawal = db.get(Withdrawal, txn.reference_id)
     reversals = db.scalars(select(LedgerTransaction).where(LedgerTransaction.reverses_id == txn.id)).all()
-    return render_template("finance/transaction.html", txn=txn, cause=cause, reversals=reversals)
+    return render_template("finance/transaction.html", txn=txn, cause=cause, withdrawal=withdrawal,
+                           reversals=reversals)
 
 
 @bp.get("/trial-balance")
@@ -234,3 +240,6 @@ def credit_line(enterprise_id: int):
     status = refused or (400 if form.errors else 200)
     return render_template("finance/credit_line.html", enterprise=enterprise, form=form, line=line,
                            summary=summary, history=history), status
+
+
+from marketplace.finance import withdrawal_views  # noqa: E402,F401 - registers the withdrawal pages on ``bp``

@@ -311,3 +311,68 @@ def settle_escrow(session: Session, *, order_id: int, creator_id: int, enterpris
                  credit(REVENUE_COMMISSION, commission))
     return post(session, kind="settle_escrow", key=key, legs=legs, currency=currency, reference=("order", order_id),
                 actor_id=actor_id)
+
+
+# Brand withdrawals, held on request ------------------------------------------------------------------------
+# ``brand_withdrawal`` pays out in one step. A withdrawal that finance pays later is held on request instead, so
+# the balance cannot be spent twice while the bank transfer is pending: hold (wallet → the withdrawal's held
+# account, never drawing on the credit line), then either complete (held → out of platform bank cash) or release
+# (held → back to the wallet). The held account's floor of 0 makes complete and release mutually exclusive.
+
+def withdrawal_held(withdrawal_id: int) -> str:
+    return f"withdrawal:{withdrawal_id}:held"
+
+
+def _withdrawal_account_spec(code: str) -> AccountSpec | None:
+    """``account_spec``, plus the held account of a withdrawal (liability, floor 0)."""
+    owner, _, rest = code.partition(":")
+    owner_id, _, which = rest.partition(":")
+    if owner == "withdrawal" and which == "held" and owner_id.isdigit():
+        return AccountSpec("liability", f"Withdrawal #{owner_id} held funds", "withdrawal", int(owner_id), 0)
+    return account_spec(code)
+
+
+def _post_withdrawal(session: Session, *, kind: str, withdrawal_id: int, key: str, legs: list[Leg], currency: str,
+                     memo: str, actor_id: int | None, now: datetime | None,
+                     floors: dict[str, int] | None = None) -> PostedTransaction:
+    return _post(session, kind=kind, key=key, legs=legs, currency=currency, memo=memo,
+                 reference=("withdrawal", withdrawal_id), actor_id=actor_id, now=now,
+                 open_accounts=_withdrawal_account_spec, floors=floors)
+
+
+def hold_withdrawal(session: Session, *, withdrawal_id: int, enterprise_id: int, amount: int, key: str,
+                    currency: str = DEFAULT_CURRENCY, memo: str = "", actor_id: int | None = None,
+                    now: datetime | None = None) -> PostedTransaction:
+    """Hold a requested withdrawal's amount from the wallet; never draws on the credit line.
+
+    :raises InsufficientFunds: more than the positive available balance.
+    """
+    _positive(amount)
+    wallet = enterprise_available(enterprise_id)
+    return _post_withdrawal(session, kind="hold_withdrawal", withdrawal_id=withdrawal_id, key=key, currency=currency,
+                            memo=memo, actor_id=actor_id, now=now, floors={wallet: 0},
+                            legs=[debit(wallet, amount), credit(withdrawal_held(withdrawal_id), amount)])
+
+
+def release_withdrawal(session: Session, *, withdrawal_id: int, enterprise_id: int, amount: int, key: str,
+                       currency: str = DEFAULT_CURRENCY, memo: str = "", actor_id: int | None = None,
+                       now: datetime | None = None) -> PostedTransaction:
+    """Return a held withdrawal (rejected or cancelled) to the wallet. :raises InsufficientFunds: not held."""
+    _positive(amount)
+    return _post_withdrawal(session, kind="release_withdrawal", withdrawal_id=withdrawal_id, key=key,
+                            currency=currency, memo=memo, actor_id=actor_id, now=now,
+                            legs=[debit(withdrawal_held(withdrawal_id), amount),
+                                  credit(enterprise_available(enterprise_id), amount)])
+
+
+def complete_withdrawal(session: Session, *, withdrawal_id: int, amount: int, key: str,
+                        currency: str = DEFAULT_CURRENCY, memo: str = "", actor_id: int | None = None,
+                        now: datetime | None = None) -> PostedTransaction:
+    """The bank transfer to the enterprise was made: held → out of platform bank cash.
+
+    :raises InsufficientFunds: not held (released already).
+    """
+    _positive(amount)
+    return _post_withdrawal(session, kind="complete_withdrawal", withdrawal_id=withdrawal_id, key=key,
+                            currency=currency, memo=memo, actor_id=actor_id, now=now,
+                            legs=[debit(withdrawal_held(withdrawal_id), amount), credit(CASH_BANK, amount)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from marketplace.money import Money, MoneyError
@@ -49,3 +49,24 @@ class CreditLineForm(FlaskForm):
                         description=_l("0 revokes the credit line. Usage is billed on the monthly statement."),
                         render_kw={"inputmode": "decimal"})
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=5, max=1000)])
+
+
+class WithdrawalForm(FlaskForm):
+    """A withdrawal request: how much, and the enterprise's bank account it goes to (rules: ``withdrawals``)."""
+
+    request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    amount = AmountField(_l("Amount (CNY)"), validators=[DataRequired()], render_kw={"inputmode": "decimal"})
+    account_name = StringField(_l("Account name"), validators=[DataRequired(), Length(max=200)],
+                               description=_l("The enterprise's registered name, exactly as the bank holds it."))
+    bank_name = StringField(_l("Bank and branch"), validators=[DataRequired(), Length(min=2, max=120)],
+                            description=_l("For example: China Merchants Bank, Shanghai Lujiazui Branch"))
+    account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=60)],
+                                 render_kw={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class PayWithdrawalForm(FlaskForm):
+    bank_reference = StringField(_l("Bank transfer reference"), validators=[DataRequired(), Length(max=80)])
+
+
+class RejectWithdrawalForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

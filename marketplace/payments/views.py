@@ -1,4 +1,9 @@
-"""The enterprise wallet: balances, held funds, transactions (with CSV export), bank-transfer top-ups."""
+"""The enterprise wallet: balances, held funds, transactions (with CSV export), bank-transfer top-ups.
+
+Transactions are described in the reader's language (``descriptions.describe``); the stored memo stays the
+audit record. The CSV keeps its machine-readable columns as they were and adds ``description`` (localized) last.
+Withdrawal pages: ``withdrawal_views`` (registered on this blueprint).
+"""
 
 from __future__ import annotations
 
@@ -23,13 +28,23 @@ from marketplace.ledger.services import get_account
 from marketplace.main.templating import paginate
 from marketplace.money import Money
 from marketplace.payments import services
+from marketplace.payments.descriptions import describe, kind_label
 from marketplace.payments.forms import TopUpForm
-from marketplace.payments.models import TopUp
+from marketplace.payments.models import TopUp, Withdrawal
 
 bp = Blueprint("payments", __name__)
+bp.add_app_template_global(describe, "transaction_description")
+bp.add_app_template_global(kind_label, "transaction_kind_label")
 
 KIND_LABELS_KEYS = ("top_up:bank", "top_up:stripe", "fund_escrow", "refund_escrow", "release_retention",
-                    "hold_boost", "release_boost", "brand_withdrawal")
+                    "hold_boost", "release_boost", "hold_withdrawal", "release_withdrawal", "brand_withdrawal")
+
+
+@bp.app_template_global("withdrawal_code")
+def _withdrawal_code(withdrawal_id: int) -> str:
+    from marketplace.payments.withdrawals import withdrawal_code
+
+    return withdrawal_code(withdrawal_id)
 
 
 def load_enterprise(enterprise_id: int) -> Enterprise:
@@ -101,8 +116,12 @@ def wallet(enterprise_id: int):
                          .order_by(TopUp.id.desc())).all()
     account, query = _wallet_postings(enterprise.id)
     page = paginate(db, query, per_page=25) if query is not None else None
+    pending_withdrawals = db.scalars(select(Withdrawal).where(Withdrawal.enterprise_id == enterprise.id,
+                                                              Withdrawal.state == "pending")
+                                     .order_by(Withdrawal.id.desc())).all()
     return render_template(
         "payments/wallet.html", enterprise=enterprise, summary=summary, held=held,
+        pending_withdrawals=pending_withdrawals,
         held_total=sum(amount for _, amount in held), pending=pending, page=page, form=TopUpForm(),
         card_enabled=card_top_ups_enabled(), kinds=KIND_LABELS_KEYS, kind=request.args.get("kind", ""),
         date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), action_form=ActionForm(),
@@ -118,16 +137,24 @@ def wallet_csv(enterprise_id: int):
     out = io.StringIO()
     out.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese text correctly only with a BOM
     writer = csv.writer(out)
-    writer.writerow(["transaction_id", "created_at_utc", "kind", "memo", "amount_cny", "balance_after_cny"])
+    # Machine-readable columns first, unchanged; the description in the reader's language last.
+    writer.writerow(["transaction_id", "created_at_utc", "kind", "memo", "amount_cny", "balance_after_cny",
+                     "description"])
     if query is not None:
         for posting in get_session().scalars(query.limit(100_000)):
             txn = posting.transaction
             writer.writerow([txn.id, txn.created_at.strftime("%Y-%m-%d %H:%M:%S"), txn.kind, txn.memo,
                              f"{Money(-posting.amount, posting.currency).to_decimal():f}",
-                             f"{Money(-posting.balance_after, posting.currency).to_decimal():f}"])
+                             f"{Money(-posting.balance_after, posting.currency).to_decimal():f}",
+                             _csv_text(f"{kind_label(txn.kind)}: {describe(txn)}".rstrip(": "))])
     filename = f"canal-wallet-{enterprise.id}.csv"
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _csv_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading =, +, - or @ would be read as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @bp.post("/enterprises/<int:enterprise_id>/wallet/top-up/bank")
@@ -237,3 +264,6 @@ def _wallet_after_refusal(status: int):
     enterprise_id = request.view_args["enterprise_id"]
     get_session().rollback()
     return wallet(enterprise_id), status
+
+
+from marketplace.payments import withdrawal_views  # noqa: E402,F401 - registers the withdrawal pages on ``bp``

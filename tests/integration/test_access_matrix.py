@@ -756,9 +756,9 @@ MATRIX: list[Row] = [
 
 # Order-taking routes: their rows live beside the worlds they need, one module per area (imported here, after
 # everything they use from this module is defined).
-from tests.integration import access_jobs, access_orders, access_review  # noqa: E402
+from tests.integration import access_jobs, access_orders, access_review, access_withdrawals  # noqa: E402
 
-MATRIX += access_orders.rows() + access_jobs.rows() + access_review.rows()
+MATRIX += access_orders.rows() + access_jobs.rows() + access_review.rows() + access_withdrawals.rows()
 # fmt: on
 
 

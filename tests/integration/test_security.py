@@ -304,9 +304,10 @@ CSRF_CASES: list[CsrfCase] = [
       lambda w: {"amount": "1000"}, _top_ups, setup=card_world),
 ]
 
-from tests.integration import access_jobs, access_orders, access_review  # noqa: E402
+from tests.integration import access_jobs, access_orders, access_review, access_withdrawals  # noqa: E402
 
-CSRF_CASES += access_orders.csrf_cases() + access_jobs.csrf_cases() + access_review.csrf_cases()
+CSRF_CASES += (access_orders.csrf_cases() + access_jobs.csrf_cases() + access_review.csrf_cases()
+               + access_withdrawals.csrf_cases())
 
 # POST routes deliberately without a CSRF token, and what authenticates them instead.
 CSRF_EXEMPT = {
