@@ -15,6 +15,7 @@ from flask import abort, g, has_request_context, request
 from flask import session as flask_session
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
+from werkzeug.local import LocalProxy
 
 from marketplace.accounts.models import User
 from marketplace.db import get_session
@@ -57,8 +58,15 @@ STAFF_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 ROLE_ORDER = ("owner", "manager", "finance", "viewer")
 
 
+def _unproxied(user):
+    """The user behind ``current_user`` (each attribute read through Flask-Login's proxy looks the user up again:
+    a page asks a few dozen questions)."""
+    return user._get_current_object() if isinstance(user, LocalProxy) else user
+
+
 def membership_of(user: User, enterprise_id: int) -> Membership | None:
     """The user's membership in an enterprise (memoised per request)."""
+    user = _unproxied(user)
     if not getattr(user, "is_authenticated", False):
         return None
     cache: dict[tuple[int, int], Membership | None] = g.setdefault("_memberships", {})
@@ -77,6 +85,7 @@ def membership_of(user: User, enterprise_id: int) -> Membership | None:
 
 def is_enterprise_member(user: User) -> bool:
     """Is the user a member of at least one enterprise (memoised per request)?"""
+    user = _unproxied(user)
     cache: dict[int, bool] = g.setdefault("_is_member", {})
     if user.id not in cache:
         if _reading():
@@ -104,6 +113,7 @@ def _enterprise_id(obj: object) -> int | None:
 
 def can(user: User | None, permission: str, obj: object = None) -> bool:
     """May ``user`` exercise ``permission`` on ``obj``?"""
+    user = _unproxied(user)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.staff_role and permission in STAFF_ROLE_PERMISSIONS.get(user.staff_role, ()):
@@ -155,6 +165,7 @@ class Context:
 
 def available_contexts(user: User) -> list[Context]:
     """Every context the user can switch to, in navigation order (memoised per request)."""
+    user = _unproxied(user)
     if not getattr(user, "is_authenticated", False):
         return []
     cache: dict[int, list[Context]] = g.setdefault("_available_contexts", {})
@@ -184,15 +195,18 @@ def _contexts_of(user: User, rows) -> list[Context]:
 
 
 @cache
-def _contexts_statement(with_user: bool = False) -> Select:
+def _contexts_statement(with_user: bool = False, with_bell: bool = False) -> Select:
     """One round trip for every signed-in page: the user's memberships with their enterprises, and whether they
     have a creator record (the user row anchors the outer joins: a user without memberships still gets a row);
-    ``with_user``: the user too. Built once (building a statement costs more than running this one)."""
+    ``with_user``: the user too; ``with_bell``: the notification bell's capped unread count too (an uncorrelated
+    subquery: computed once, not per row). Built once (building a statement costs more than running this one)."""
     from marketplace.creators.models import Creator
+    from marketplace.notifications.services import capped_unread
 
     user_id = bindparam("user_id")
     has_creator = select(Creator.id).where(Creator.user_id == user_id).exists().label("has_creator")
-    return (select(*([User] if with_user else []), has_creator, Membership, Enterprise)
+    bell = [capped_unread(user_id).scalar_subquery().label("bell_unread")] if with_bell else []
+    return (select(*([User] if with_user else []), has_creator, *bell, Membership, Enterprise)
             .select_from(User)
             .outerjoin(Membership, Membership.user_id == User.id)
             .outerjoin(Enterprise, Enterprise.id == Membership.enterprise_id)
@@ -202,15 +216,21 @@ def _contexts_statement(with_user: bool = False) -> Select:
 
 def load_user_with_contexts(user_id: int) -> User | None:
     """The user, for the login manager; on a safe request (GET/HEAD) with their contexts in the same round
-    trip (every page shows them: the context menu, the navigation)."""
+    trip (every page shows them: the context menu, the navigation), and for a whole page (not an htmx fragment,
+    which has no top bar) the notification bell's count too."""
     session = get_session()
     if not _reading():
         return session.execute(_user_statement(), {"user_id": user_id}).scalar_one_or_none()
-    rows = session.execute(_contexts_statement(with_user=True), {"user_id": user_id}).all()
+    with_bell = "HX-Request" not in request.headers
+    rows = session.execute(_contexts_statement(with_user=True, with_bell=with_bell), {"user_id": user_id}).all()
     if not rows:
         return None
     user = rows[0].User
     g.setdefault("_available_contexts", {})[user.id] = _contexts_of(user, rows)
+    if with_bell:
+        from marketplace.notifications.services import remember_unread
+
+        remember_unread(rows[0].bell_unread or 0)
     return user
 
 
@@ -221,9 +241,11 @@ def _user_statement() -> Select:
 
 def current_context() -> Context:
     """The context chosen in the session, or the first available one (memoised per request)."""
-    if "_context" in g:
-        return g._context
-    contexts = available_contexts(current_user) if current_user.is_authenticated else []
+    context = g.get("_context")
+    if context is not None:
+        return context
+    user = _unproxied(current_user)
+    contexts = available_contexts(user) if user.is_authenticated else []
     chosen = flask_session.get("context")
     context = next((c for c in contexts if c.key == chosen), contexts[0] if contexts else Context("none"))
     g._context = context

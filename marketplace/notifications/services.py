@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
+from flask import g, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -113,7 +115,51 @@ def notify(session: Session, users: Iterable[User], kind: str, *, url: str = "",
                         user=user, text=text, url=url)
     if added:
         session.flush()
+        forget_unread()
     return added
+
+
+# --- the bell: the unread count, capped ------------------------------------------------------------------------
+
+BELL_CAP = 100  # the bell shows "99+" from here on
+_BELL_G_KEY = "_unread_notifications"
+
+
+def capped_unread(user_id) -> Select:
+    """``SELECT count(*)`` of the user's unread notifications, at most ``BELL_CAP`` (``user_id``: a value, column or
+    bind parameter): one walk of ``ix_notifications_user_id_read_at`` that stops at the cap, so a user with a
+    mountain of unread notifications costs the same as one with three."""
+    unread = (select(Notification.id).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+              .limit(BELL_CAP).subquery())
+    return select(func.count()).select_from(unread)
+
+
+@cache
+def capped_unread_statement() -> Select:
+    """``capped_unread`` for a ``user_id`` bind parameter, built once (building it cost more than running it)."""
+    return capped_unread(bindparam("user_id"))
+
+
+def remembered_unread() -> int | None:
+    """The bell's count already read in this request (``remember_unread``), else None."""
+    memo = g.get(_BELL_G_KEY) if has_request_context() else None
+    # Tests (and the CLI) keep one app context, and so one ``g``, around many requests: a count from an earlier
+    # request must not be shown in a later one.
+    if memo is None or memo[0] is not request._get_current_object():
+        return None
+    return memo[1]
+
+
+def remember_unread(count: int) -> None:
+    """Keep the bell's count for the rest of this request (read with the user, or by the bell itself)."""
+    if has_request_context():
+        setattr(g, _BELL_G_KEY, (request._get_current_object(), count))
+
+
+def forget_unread() -> None:
+    """This request changed the user's notifications: the bell counts again when it is shown."""
+    if has_request_context():
+        g.pop(_BELL_G_KEY, None)
 
 
 def unread_count(session: Session, user: User) -> int:
@@ -126,4 +172,5 @@ def mark_read(session: Session, user: User, notification_id: int | None = None, 
     query = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
+    forget_unread()
     return session.execute(query.values(read_at=now or utcnow())).rowcount

@@ -4,9 +4,10 @@ A user sees only their own notifications: another user's id answers 404, like on
 Opening a notification marks it read and follows its stored link, only when that link is a path on this site
 (``safe_next``); otherwise it lands back in the inbox.
 
-The bell's count is one query on ``ix_notifications_user_id_read_at``, capped (``BELL_CAP``) so a user with a
-mountain of unread notifications costs the same as one with three, and memoised per request on ``flask.g``:
-``init_notifications(app)`` registers the ``unread_notifications()`` template global the bell uses.
+The bell's count walks ``ix_notifications_user_id_read_at`` up to a cap (``BELL_CAP``) so a user with a mountain
+of unread notifications costs the same as one with three; a page read gets it with the user (one round trip, see
+``unread_notifications``), and it is memoised per request on ``flask.g``: ``init_notifications(app)`` registers
+the ``unread_notifications()`` template global the bell uses.
 """
 
 from __future__ import annotations
@@ -19,28 +20,31 @@ from flask import (
     Flask,
     abort,
     flash,
-    g,
     has_request_context,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import format_date, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.db import get_session, utcnow
 from marketplace.forms import ActionForm, safe_next
 from marketplace.main.templating import paginate
 from marketplace.notifications.models import Notification
-from marketplace.notifications.services import mark_read, notification_text
+from marketplace.notifications.services import (
+    BELL_CAP,
+    capped_unread_statement,
+    mark_read,
+    notification_text,
+    remember_unread,
+    remembered_unread,
+)
 
 bp = Blueprint("notifications", __name__)
 
-BELL_CAP = 100  # the bell shows "99+" from here on
-_G_KEY = "_unread_notifications"
 
 # A glyph per family of notification kinds (the inbox's icon column); the text says what happened.
 KIND_ICONS = {"offer": "¥", "application": "✚", "job": "▤", "draft": "▣", "revision": "✎", "published": "▶",
@@ -56,22 +60,19 @@ def kind_icon(kind: str) -> str:
 
 
 def unread_notifications() -> int:
-    """The signed-in user's unread count for the bell, capped at ``BELL_CAP``; one query per request.
+    """The signed-in user's unread count for the bell, capped at ``BELL_CAP``; at most one query per request.
 
-    Memoised on ``g`` with the request it was counted for: tests (and the CLI) keep one app context, and so one
-    ``g``, around many requests, and a count from an earlier request must not be shown in a later one.
+    A page read (GET) usually has it already: the user loader reads it with the user and their contexts, in the
+    same round trip (``authz.load_user_with_contexts``). Otherwise one statement counts it here. Either way it is
+    remembered for the request, and forgotten when the request marks notifications read or adds some.
     """
     if not has_request_context() or not getattr(current_user, "is_authenticated", False):
         return 0
-    this_request = request._get_current_object()
-    memo = g.get(_G_KEY)
-    if memo is None or memo[0] is not this_request:
-        unread = (select(Notification.id)
-                  .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-                  .limit(BELL_CAP).subquery())
-        memo = (this_request, get_session().scalar(select(func.count()).select_from(unread)) or 0)
-        setattr(g, _G_KEY, memo)
-    return memo[1]
+    count = remembered_unread()
+    if count is None:
+        count = get_session().scalar(capped_unread_statement(), {"user_id": current_user.id}) or 0
+        remember_unread(count)
+    return count
 
 
 def init_notifications(app: Flask) -> None:
