@@ -47,13 +47,13 @@ def register_extensions(app: Flask) -> None:
 
     from marketplace import db
     from marketplace.extensions import babel, csrf, limiter, login_manager
-    from marketplace.i18n import select_locale, select_timezone
+    from marketplace.i18n import babel_locale, babel_timezone
 
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     db.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=babel_locale, timezone_selector=babel_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -7,10 +7,11 @@ Accept-Language header. Times are stored in UTC and shown in the user's zone (de
 from __future__ import annotations
 
 import decimal
-from datetime import date
+from datetime import date, tzinfo
 from functools import cache, cached_property, lru_cache
 from zoneinfo import available_timezones
 
+import pytz
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_compact_decimal, format_decimal, parse_pattern
@@ -45,10 +46,12 @@ def valid_timezone(name: str) -> bool:
 
 
 def select_locale() -> str:
+    """The request's language code (a key of ``LANGUAGES``, or the user's setting as stored)."""
     if not has_request_context():  # CLI, jobs: emails pass their recipient's locale explicitly
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and getattr(current_user, "is_authenticated", False):
-        return current_user.locale
+    user = current_user._get_current_object() if current_user else None
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user.locale
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
@@ -56,6 +59,14 @@ def select_locale() -> str:
     if best and best.lower().startswith("zh"):
         return "zh_CN"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def babel_locale() -> str | Locale:
+    """Flask-Babel's locale selector: ``select_locale``, a code of ``LANGUAGES`` as its parsed ``Locale`` (the same
+    object every time: Flask-Babel would parse the string again on every request, and the catalog and the number
+    formats recognise the object by identity)."""
+    code = select_locale()
+    return _parsed_languages().get(code, code)
 
 
 def language_code(locale: Locale | None) -> str:
@@ -281,3 +292,19 @@ def select_timezone() -> str:
     if has_request_context() and current_user and getattr(current_user, "is_authenticated", False):
         return current_user.timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def babel_timezone() -> str | tzinfo:
+    """Flask-Babel's time-zone selector: ``select_timezone``'s zone, built once per name (Flask-Babel would look
+    the name up again on every request that formats a time)."""
+    return _zone(select_timezone())
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> str | tzinfo:
+    """``pytz.timezone(name)``, what Flask-Babel builds from the name; an unknown name goes back as it is, for
+    Flask-Babel to refuse as before."""
+    try:
+        return pytz.timezone(name)
+    except (pytz.UnknownTimeZoneError, AttributeError, TypeError):
+        return name
