@@ -1,7 +1,7 @@
 """payments: withdrawals
 
 Revision ID: 15252ea4a60f
-Revises: 7b1e4c9d2f63
+Revises: 5c2d8e7a41b9
 Create Date: 2026-11-28 01:28:52.666810
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = '15252ea4a60f'
-down_revision: str | Sequence[str] | None = '7b1e4c9d2f63'
+down_revision: str | Sequence[str] | None = '5c2d8e7a41b9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
