@@ -27,6 +27,9 @@ LEDGER_KIND_LABELS = {
     "complete_payout": _l("Payout confirmed"),
     "fail_payout": _l("Payout failed, returned"),
     "brand_withdrawal": _l("Withdrawal to bank"),
+    "hold_withdrawal": _l("Withdrawal requested (held)"),
+    "release_withdrawal": _l("Withdrawal returned"),
+    "complete_withdrawal": _l("Withdrawal paid to bank"),
 }
 
 TOP_UP_STATE_LABELS = {

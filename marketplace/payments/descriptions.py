@@ -8,7 +8,7 @@ not know is shown as it is: better English than nothing.
 
 ``describe`` is the whole sentence (wallet CSV, finance console); ``describe(..., with_reference=False)`` leaves
 out "Order #12" / "Boost #3" for pages that link the reference themselves (the wallet's transaction list).
-``kind_label`` names a kind, including the withdrawal kinds this package adds to the ledger.
+``kind_label`` names a kind (``marketplace.labels``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import re
 from typing import Protocol
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from marketplace.labels import ledger_kind_label
 
@@ -28,11 +27,7 @@ _BANK_REFERENCE = re.compile(r"bank reference (.+)$")
 _REJECTION = re.compile(r"rejected: (.+)$", re.S)
 
 # Kinds the withdrawal flows add (marketplace.ledger.flows: hold / release / complete a brand withdrawal).
-WITHDRAWAL_KIND_LABELS = {
-    "hold_withdrawal": _l("Withdrawal requested (held)"),
-    "release_withdrawal": _l("Withdrawal returned"),
-    "complete_withdrawal": _l("Withdrawal paid to bank"),
-}
+WITHDRAWAL_KINDS = frozenset({"hold_withdrawal", "release_withdrawal", "complete_withdrawal"})
 
 
 class _Transaction(Protocol):
@@ -45,10 +40,6 @@ class _Transaction(Protocol):
 
 def kind_label(kind: str) -> str:
     """The kind of a transaction, named in the reader's language."""
-    if kind in WITHDRAWAL_KIND_LABELS:
-        return str(WITHDRAWAL_KIND_LABELS[kind])
-    if kind.startswith("reversal:") and kind[9:] in WITHDRAWAL_KIND_LABELS:
-        return _("Reversal: %(kind)s", kind=WITHDRAWAL_KIND_LABELS[kind[9:]])
     return str(ledger_kind_label(kind))
 
 
@@ -88,7 +79,7 @@ def describe(txn: _Transaction, *, with_reference: bool = True) -> str:
     elif kind == "top_up:stripe":
         found = _PAYMENT_INTENT.search(memo)
         text = _("Card top-up %(payment)s", payment=found.group(0)) if found else _("Card top-up")
-    elif kind in WITHDRAWAL_KIND_LABELS:
+    elif kind in WITHDRAWAL_KINDS:
         code = _withdrawal_code(txn)
         if kind == "hold_withdrawal":
             text = _("Withdrawal %(code)s requested: the amount is held", code=code)
