@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MO := marketplace/translations/zh_CN/LC_MESSAGES/messages.mo
 PO := marketplace/translations/zh_CN/LC_MESSAGES/messages.po
 
-.PHONY: run test test-unit test-integration test-browser bench lint translations extract-messages chromium clean-db help
+.PHONY: run test test-deps test-unit test-integration test-browser bench lint translations extract-messages chromium clean-db help
 
 help:
 	@echo "make run    - install, migrate, load demo data and serve http://127.0.0.1:5000"
@@ -42,17 +42,25 @@ run: $(STAMP) translations
 	$(FLASK) seed-demo
 	$(FLASK) serve --host 127.0.0.1 --port 5000
 
-test: $(STAMP) translations chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+# The suite runs in parallel (pytest-xdist): TEST_WORKERS processes (default: one per CPU), each with a database of
+# its own; tests that share a group (an access-matrix row, a module-wide fixture) run on the same worker.
+# TEST_WORKERS=0 runs everything in this one process (for pdb); PYTEST_ARGS adds pytest options.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+test: test-deps
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-deps: $(STAMP) translations chromium
 
 test-unit: $(STAMP) translations
-	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
 
 test-integration: $(STAMP) translations
-	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+	$(PYTEST) tests/integration $(PYTEST_ARGS)
 
 test-browser: $(STAMP) translations chromium
-	$(BIN)/pytest tests/browser $(PYTEST_ARGS)
+	$(PYTEST) tests/browser $(PYTEST_ARGS)
 
 bench: $(STAMP) translations
 	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then S=""; else S="sudo"; fi; $$S apt-get install -y -qq wrk >/dev/null || { $$S apt-get update -qq && $$S apt-get install -y -qq wrk >/dev/null; }; }

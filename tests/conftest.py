@@ -89,6 +89,35 @@ def pytest_sessionfinish(session, exitstatus):
     drop_test_databases()
 
 
+# --- parallel runs (pytest-xdist, ``make test``: ``-n auto --dist loadgroup``) ---------------------------------
+# Each worker is its own process with its own temporary directory, databases (above), in-memory rate limiter,
+# live server port and Chromium. Tests of a module with a module-scoped fixture (a committed database of its own,
+# a local server) are kept on one worker, so that fixture is built once rather than once per worker.
+
+_WIDE_SCOPES = ("module", "class", "package")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        definitions = info.name2fixturedefs.values() if info else ()
+        if any(defs and defs[-1].scope in _WIDE_SCOPES for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+NEXT_ITEM = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Let fixtures see which test comes next (``item.stash[NEXT_ITEM]``): a fixture shared by consecutive
+    tests (the access matrix's per-row world) is torn down when the next test is not one of them."""
+    item.stash[NEXT_ITEM] = nextitem
+    return (yield)
+
+
 def build_app(database_url: str, tmp: Path, **overrides):
     from marketplace.cli import upgrade_database
 
@@ -155,6 +184,11 @@ def _next() -> int:
 
 @pytest.fixture
 def make_user(session):
+    return user_factory(session)
+
+
+def user_factory(session):
+    """``make_user`` for a given session (fixtures that build data in a session of their own use these)."""
     from marketplace.accounts.services import create_user
 
     def factory(**overrides):
@@ -183,6 +217,10 @@ def valid_uscc(n: int | None = None) -> str:
 
 @pytest.fixture
 def make_enterprise(session, make_user):
+    return enterprise_factory(session, make_user)
+
+
+def enterprise_factory(session, make_user):
     from marketplace.enterprises import services
     from marketplace.enterprises.models import Enterprise
     from marketplace.files.services import store_bytes
@@ -220,6 +258,10 @@ def make_enterprise(session, make_user):
 
 @pytest.fixture
 def make_member(session, make_user):
+    return member_factory(session, make_user)
+
+
+def member_factory(session, make_user):
     from marketplace.enterprises.models import Membership
 
     def factory(enterprise, role: str, user=None):
@@ -235,16 +277,16 @@ def make_member(session, make_user):
 @pytest.fixture
 def login_as(client):
     """Sign ``user`` in on the test client (the real login form is tested on its own)."""
+    return lambda user, context=None: sign_in(client, user, context)
 
-    def do(user, context: str | None = None):
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
-            sess["_fresh"] = True
-            if context:
-                sess["context"] = context
-        return user
 
-    return do
+def sign_in(client, user, context: str | None = None):
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.get_id()
+        sess["_fresh"] = True
+        if context:
+            sess["context"] = context
+    return user
 
 
 CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')

@@ -4,6 +4,7 @@ Debian Chromium (``/usr/bin/chromium``). Every test starts from empty tables; sc
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -147,7 +148,10 @@ def shot(request):
         counter["n"] += 1
         name = re.sub(r"[^a-zA-Z0-9_-]+", "-", f"{request.node.name}-{counter['n']:02d}-{step}")
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # Written whole and renamed into place: another run (the other backend in CI) may save the same name.
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(page.screenshot(full_page=True))
+        os.replace(partial, path)
         return path
 
     return take
