@@ -26,16 +26,28 @@ reader — plain rows, no ORM objects (one round trip instead of three, and no i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import Integer, bindparam, func, literal_column, or_, select, true, union_all
+from sqlalchemy import (
+    JSON,
+    Integer,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, contains_eager
 
 from marketplace.creators.models import Creator
 from marketplace.enterprises.models import Enterprise
 from marketplace.orders import states
-from marketplace.orders.models import Message, Order, ThreadRead
+from marketplace.orders.models import Campaign, Message, Order, ThreadRead
 
 COUNT_CAP = 1000
 PER_PAGE = 20
@@ -203,25 +215,51 @@ PARTY_ROW_COLUMNS = {
 }
 
 
+class CampaignChoice(NamedTuple):
+    id: int
+    name: str
+
+
 @dataclass(frozen=True)
 class ListPage:
     """A page of a list: its rows (``ROW_COLUMNS``, the party's ``party_*`` columns and ``unread``: the reader's
-    unread messages on the order), the columns' capped counts, and whether there is a next page."""
+    unread messages on the order), the columns' capped counts, whether there is a next page, and (the board) the
+    brand's campaigns as ``recruiting.campaigns_of`` lists them, for the campaign filter."""
 
     rows: list[Row]
     counts: dict[str, int]
     page: int
     per_page: int
     has_next: bool
+    campaigns: list[CampaignChoice] = field(default_factory=list)
 
     @property
     def has_prev(self) -> bool:
         return self.page > 1
 
 
-def _list_statement(owner_column, party, column: str, campaign: bool, search: bool):
+def _campaigns_column(dialect: str):
+    """The enterprise's campaigns that are not archived, newest first (``campaigns_of``), as one JSON array of
+    ``[id, name]`` (``[]`` or NULL when there are none)."""
+    owner = bindparam("owner_id")
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        aggregate = (select(func.json_agg(aggregate_order_by(func.json_build_array(Campaign.id, Campaign.name),
+                                                             Campaign.created_at.desc(), Campaign.id.desc())))
+                     .where(Campaign.enterprise_id == owner, Campaign.archived.is_(False)))
+    else:
+        newest = (select(Campaign.id, Campaign.name)
+                  .where(Campaign.enterprise_id == owner, Campaign.archived.is_(False))
+                  .order_by(Campaign.created_at.desc(), Campaign.id.desc()).subquery())
+        aggregate = select(func.json_group_array(func.json_array(newest.c.id, newest.c.name))).select_from(newest)
+    return type_coerce(aggregate.scalar_subquery(), JSON).label("campaigns")
+
+
+def _list_statement(owner_column, party, column: str, campaign: bool, search: bool, campaigns_for: str = ""):
     """Counts, page rows and unread counts together: ``counts LEFT JOIN page ON true`` (the counts come on every
-    row, and alone — with NULL order columns — on an empty page). Extra parameter: ``reader_id``."""
+    row, and alone — with NULL order columns — on an empty page). Extra parameter: ``reader_id``. With
+    ``campaigns_for`` (a dialect's name), the owner's campaigns too (``_campaigns_column``)."""
     def build():
         ids = _page_ids(owner_column, party, column, campaign, search)
         reader = bindparam("reader_id")
@@ -238,34 +276,48 @@ def _list_statement(owner_column, party, column: str, campaign: bool, search: bo
         page = (select(*ROW_COLUMNS, Order.updated_at, *PARTY_ROW_COLUMNS[party], unread.label("unread"))
                 .select_from(ids.join(Order, Order.id == ids.c.id).join(party, party.id == party_key))
                 .subquery("page"))
-        counts = _counts_select(owner_column).subquery("counts")
+        counts = _counts_select(owner_column)
+        if campaigns_for:
+            counts = counts.add_columns(_campaigns_column(campaigns_for))
+        counts = counts.subquery("counts")
         return (select(*counts.c, *[c for c in page.c if c.key != "updated_at"])
                 .select_from(counts.outerjoin(page, true()))
                 .order_by(page.c.updated_at.desc(), page.c.id.desc()))
 
-    return _cached(("list", owner_column.key, party.__name__, column, campaign, search), build)
+    return _cached(("list", owner_column.key, party.__name__, column, campaign, search, campaigns_for), build)
 
 
 def _list_page(session: Session, owner_column, owner_id: int, party, reader_id: int, column: str, page: int,
-               per_page: int, *, campaign_id: int | None = None, q: str = "") -> ListPage:
+               per_page: int, *, campaign_id: int | None = None, q: str = "", campaigns: bool = False) -> ListPage:
     if column not in states.BOARD_COLUMNS:
         raise ValueError(f"no list column {column!r}")
     page, q = max(1, page), q.strip()
     params = _params(owner_id, page, per_page, campaign_id, q)
     params.update(reader_id=reader_id, cap=COUNT_CAP + 1)
-    rows = session.execute(_list_statement(owner_column, party, column, bool(campaign_id), bool(q)), params).all()
-    counts = {name: int(rows[0][i] or 0) for i, name in enumerate(states.BOARD_COLUMNS)}
-    if rows[0].id is None:  # an empty page: the counts alone
+    dialect = session.get_bind().dialect.name if campaigns else ""
+    statement = _list_statement(owner_column, party, column, bool(campaign_id), bool(q), dialect)
+    rows = session.execute(statement, params).all()
+    first = rows[0]
+    counts = {name: int(first[i] or 0) for i, name in enumerate(states.BOARD_COLUMNS)}
+    choices = [CampaignChoice(int(c[0]), c[1]) for c in first.campaigns or ()] if campaigns else []
+    if first.id is None:  # an empty page: the counts alone
         rows = []
-    return ListPage(rows[:per_page], counts, page, per_page, len(rows) > per_page)
+    return ListPage(rows[:per_page], counts, page, per_page, len(rows) > per_page, choices)
 
 
 def board_list(session: Session, enterprise_id: int, reader_id: int, *, column: str = "active",
                campaign_id: int | None = None, q: str = "", page: int = 1, per_page: int = PER_PAGE) -> ListPage:
     """The board's page: a column of the enterprise's orders with their creators, newest activity first, the
-    columns' counts and the reader's unread messages per order."""
-    return _list_page(session, Order.enterprise_id, enterprise_id, Creator, reader_id, column, page, per_page,
-                      campaign_id=campaign_id, q=q)
+    columns' counts, the reader's unread messages per order and the enterprise's campaigns.
+
+    ``campaign_id`` filters by one of those campaigns; any other (archived, another brand's) is ignored, as if not
+    given (read again without it: a request with a stale or forged id pays a second statement)."""
+    result = _list_page(session, Order.enterprise_id, enterprise_id, Creator, reader_id, column, page, per_page,
+                        campaign_id=campaign_id, q=q, campaigns=True)
+    if campaign_id and campaign_id not in {c.id for c in result.campaigns}:
+        result = _list_page(session, Order.enterprise_id, enterprise_id, Creator, reader_id, column, page,
+                            per_page, q=q, campaigns=True)
+    return result
 
 
 def creator_list(session: Session, creator_id: int, reader_id: int, *, column: str = "active", q: str = "",

@@ -560,14 +560,14 @@ def board(enterprise_id: int):
     column = request.args.get("column", "active")
     if column not in BRAND_COLUMNS:
         column = "active"
-    campaigns = recruiting.campaign_choices(db, enterprise.id)
-    campaign_id = _int_arg("campaign")
+    q = request.args.get("q", "").strip()[:100]
+    result = queries.board_list(db, enterprise.id, current_user.id, column=column, campaign_id=_int_arg("campaign"),
+                                q=q, page=_page_arg())
+    campaigns = result.campaigns
     campaign_names = {c.id: c.name for c in campaigns}
+    campaign_id = _int_arg("campaign")
     if campaign_id not in campaign_names:
         campaign_id = None
-    q = request.args.get("q", "").strip()[:100]
-    result = queries.board_list(db, enterprise.id, current_user.id, column=column, campaign_id=campaign_id, q=q,
-                                page=_page_arg())
     rows = page_rows(result.rows, side="brand", campaigns=campaign_names)
     return render_template(
         "orders/board.html", enterprise=enterprise, result=result, column=column, columns=BRAND_COLUMNS,

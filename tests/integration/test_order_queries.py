@@ -11,7 +11,7 @@ from bench.orders_data import BIG_BRAND, BIG_CREATOR, Population, generate_order
 from marketplace.accounts.models import User
 from marketplace.db import database
 from marketplace.enterprises.models import Enterprise
-from marketplace.orders import queries, states
+from marketplace.orders import queries, recruiting, states
 from marketplace.orders.models import Order
 from tests.conftest import build_app, create_test_database
 
@@ -200,8 +200,19 @@ def test_the_campaign_filter_walks_the_campaigns_orders_only(db):
             second = queries.board_list(db, BIG_BRAND, -1, column=column, campaign_id=campaign.id, page=2,
                                         per_page=4)
             assert [r.id for r in second.rows] == expected[4:8]
-        # another brand's campaign shows none of the brand's orders
-        assert queries.board_list(db, 2, -1, column="completed", campaign_id=campaign.id).rows == []
+        # the brand's campaigns come with the page, as campaigns_of lists them (archived ones left out)
+        archived = Campaign(enterprise_id=BIG_BRAND, name="Old", archived=True)
+        db.add(archived)
+        db.flush()
+        page = queries.board_list(db, BIG_BRAND, -1, column="active")
+        assert page.campaigns == [(c.id, c.name) for c in recruiting.campaigns_of(db, BIG_BRAND)]
+        assert {c.name for c in page.campaigns} == {"Q campaign", "Other"}
+        # another brand's campaign, or an archived one, is ignored: the unfiltered page
+        for brand, foreign in ((2, campaign.id), (BIG_BRAND, archived.id)):
+            unfiltered = queries.board_list(db, brand, -1, column="completed")
+            ignored = queries.board_list(db, brand, -1, column="completed", campaign_id=foreign)
+            assert [r.id for r in ignored.rows] == [r.id for r in unfiltered.rows] != []
+        assert queries.board_list(db, 2, -1, column="completed").campaigns == []
     finally:
         db.rollback()
 
