@@ -181,3 +181,34 @@ def test_unread_rows_of_others_do_not_count(client, session, login_as, make_ente
     login_as(owner)
     html = client.get(f"/enterprises/{enterprise.id}").get_data(as_text=True)
     assert 'aria-label="Notifications, 1 unread"' in html
+
+
+def test_a_steady_page_read_neither_re_signs_the_session_nor_touches_the_rate_limiter(client, login_as, post_form,
+                                                                                    make_enterprise):
+    """Once the session has settled, a page read sends no Set-Cookie (nothing changed: the cookie is not signed
+    again); and a page without a rate limit never reaches the limiter's storage (Redis in production)."""
+    from marketplace.extensions import limiter
+
+    enterprise = make_enterprise()
+    login_as(enterprise.memberships[0].user)
+    page = f"/enterprises/{enterprise.id}"
+    client.get(page)
+    assert limiter.enabled
+    storage = limiter.storage
+    calls: list[str] = []
+    originals = {}
+    for name in ("incr", "get", "get_expiry", "check", "clear", "acquire_entry", "get_moving_window",
+                 "acquire_sliding_window_entry", "get_sliding_window"):
+        if hasattr(storage, name):
+            originals[name] = getattr(storage, name)
+            setattr(storage, name, lambda *a, _name=name, **k: calls.append(_name) or originals[_name](*a, **k))
+    try:
+        response = client.get(page)
+        assert calls == []
+        post_form(page, url="/verify-email/resend")  # a rate-limited action does reach it
+        assert calls
+    finally:
+        for name, original in originals.items():
+            setattr(storage, name, original)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
