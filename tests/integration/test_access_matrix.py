@@ -6,7 +6,7 @@ names a route that no longer exists, so a new page or action cannot ship without
 
 Each row says how to build the URL from the test world, which actors are allowed, what an allowed request
 returns, and (for state-changing routes) a probe that reads the state the request would change. For every
-(row, actor) pair ``test_access`` builds a fresh world, signs the actor in, sends the request (POSTs carry a
+(row, actor) pair ``test_access`` takes the world as built, signs the actor in, sends the request (POSTs carry a
 valid CSRF token from a page the actor can see) and checks:
 
 - allowed:  not 401/403, not bounced to ``/login?next=...``, status among the row's ``ok`` statuses; and
@@ -15,7 +15,8 @@ valid CSRF token from a page the actor can see) and checks:
             route are redirected to ``/login?next=<this path>``; the probe reads the same value as before,
             and the error page mentions neither enterprise's legal name or USCC.
 
-The world (built by ``world`` for every test, rolled back afterwards):
+The world (built once per row and shared by the row's actors, each actor's test in a savepoint rolled back
+afterwards, so each meets it as built; see ``_RowWorld``; other tests build it with ``world``):
 
 - enterprise **A** (unverified, licence uploaded) with owner, manager, finance and viewer members, and an
   open invitation to the creator's email address (role viewer);
@@ -51,7 +52,7 @@ from marketplace.files.services import store_bytes
 from marketplace.mail.models import OutboxEmail
 from marketplace.security import hash_password
 from marketplace.seed import licence_png
-from tests.conftest import PASSWORD, csrf_from, valid_uscc
+from tests.conftest import PASSWORD, csrf_from, sign_in, valid_uscc
 
 NEW_PASSWORD = "violet harbour compass 9182"
 
@@ -803,16 +804,109 @@ def _login_bounce(response, path: str) -> bool:
     return target.path == "/login" and parse_qs(target.query).get("next") == [path]
 
 
-CASES = [pytest.param(row, actor, id=f"{row.id}-{actor}") for row in MATRIX for actor in ACTORS]
+# A row's cases share an xdist group, so a parallel run keeps them on one worker, one after the other (row_case).
+CASES = [pytest.param(row, actor, id=f"{row.id}-{actor}", marks=pytest.mark.xdist_group(f"matrix:{row.id}"))
+         for row in MATRIX for actor in ACTORS]
+
+
+class _RowWorld:
+    """The world and the row's ``setup``, built once for the row's consecutive cases (one per actor).
+
+    Built in a transaction of its own on one connection, which the app's sessions join (as the ``session``
+    fixture does) and which is rolled back when the row is done. Each case runs inside a SAVEPOINT of that
+    transaction, rolled back after the case, and with an app context (so ``g``, the signed-in user) and a test
+    client (cookies) of its own: every actor meets the world exactly as built, as if it had been built for it.
+    """
+
+    def __init__(self, app, row: Row):
+        from sqlalchemy.orm import sessionmaker
+
+        from marketplace.db import database
+        from tests.conftest import enterprise_factory, member_factory, user_factory
+
+        self.app, self.row = app, row
+        self.db = database(app)
+        self.connection = self.db.engine.connect()
+        self.outer = self.connection.begin()
+        factory = sessionmaker(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        self.original = (self.db.session_factory, self.db.write_session_factory)
+        self.db.session_factory = self.db.write_session_factory = factory
+        self.ctx = app.app_context()
+        self.ctx.push()
+        self.session = factory()
+        try:
+            make_user = user_factory(self.session)
+            self.world = build_world(self.session, enterprise_factory(self.session, make_user),
+                                     member_factory(self.session, make_user))
+            if row.setup:
+                row.setup(self.session, self.world)
+            self.session.flush()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self.session.close()
+        finally:
+            self.ctx.pop()  # ends what the setup tied to the app context (card_world's Stripe server)
+            self.db.session_factory, self.db.write_session_factory = self.original
+            if self.outer.is_active:
+                self.outer.rollback()
+            self.connection.close()
+
+
+_row_world: dict[str, _RowWorld] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_row_world():
+    yield
+    if "current" in _row_world:
+        _row_world.pop("current").close()
+
+
+@pytest.fixture
+def row_case(request, app):
+    """(session, client, world) for one (row, actor) case; see ``_RowWorld``. A row whose setup starts a local
+    Stripe server (``card_world``) gets a fresh world per case, as that server's idempotency keys must not
+    outlive a case's rolled-back top-ups."""
+    from tests.conftest import NEXT_ITEM
+
+    row = request.node.callspec.params["row"]
+    shared = row.setup is not card_world
+    current = _row_world.get("current")
+    if current is not None and current.row is not row:
+        _row_world.pop("current").close()
+        current = None
+    if current is None:
+        current = _row_world["current"] = _RowWorld(app, row)
+    session = current.session
+    savepoint = current.connection.begin_nested()
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield session, app.test_client(), current.world
+    finally:
+        ctx.pop()
+        nextitem = request.node.stash.get(NEXT_ITEM, None)
+        next_row = nextitem.callspec.params.get("row") if hasattr(nextitem, "callspec") else None
+        keep = shared and next_row is row and nextitem.function is request.node.function
+        try:
+            savepoint.rollback()
+            session.expire_all()
+        except Exception:  # noqa: BLE001 - the case broke the transaction: build the world again
+            keep = False
+        if not keep:
+            _row_world.pop("current").close()
 
 
 @pytest.mark.parametrize(("row", "actor"), CASES)
-def test_access(app, client, session, login_as, world, row: Row, actor: str):
-    if row.setup:
-        row.setup(session, world)
+def test_access(app, row_case, row: Row, actor: str):
+    session, client, world = row_case
     path = app.url_map.bind("localhost").build(row.endpoint, row.args(world))
     if actor != ANON:
-        login_as(world.users[actor])
+        sign_in(client, world.users[actor])
     before = None
     if row.probe:
         session.expire_all()
