@@ -49,7 +49,7 @@ TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: test-deps
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) --durations=10 $(PYTEST_ARGS)
 
 test-deps: $(STAMP) translations chromium
 
