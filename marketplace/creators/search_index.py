@@ -83,6 +83,11 @@ SORT_INDEXES = (
           Creator.engagement_bp, Creator.audience_female_pct, Creator.audience_main_age, Creator.authenticity_score,
           Creator.identity_verified_at, Creator.price_short_video, Creator.price_long_video, Creator.price_livestream,
           Creator.price_image_text, Creator.rating_avg_x100),
+    # The filters and sorts most searches use, narrow: a keyword's few thousand matches are each looked up by id,
+    # and in a third of the width of the index above they cost about half as much (SQLite: fewer pages to walk
+    # for the same lookups). ``search`` names it for the shapes it covers.
+    Index("ix_creators_common_filters", Creator.id, Creator.listed, Creator.accepting_orders, Creator.followers,
+          Creator.engagement_bp),
     Index("ix_creators_listed_engagement_bp", Creator.listed, Creator.engagement_bp),
     Index("ix_creators_listed_price_short_video", Creator.listed, Creator.price_short_video),
     Index("ix_creators_listed_price_long_video", Creator.listed, Creator.price_long_video),
