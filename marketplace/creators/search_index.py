@@ -85,7 +85,8 @@ SORT_INDEXES = (
           Creator.price_image_text, Creator.rating_avg_x100),
     # The filters and sorts most searches use, narrow: a keyword's few thousand matches are each looked up by id,
     # and in a third of the width of the index above they cost about half as much (SQLite: fewer pages to walk
-    # for the same lookups). ``search`` names it for the shapes it covers.
+    # for the same lookups). The planners take it, being narrower, where it covers the query (SQLite once
+    # ANALYZE has given it statistics: on a tiny table without them it may pick a sort index instead).
     Index("ix_creators_common_filters", Creator.id, Creator.listed, Creator.accepting_orders, Creator.followers,
           Creator.engagement_bp),
     Index("ix_creators_listed_engagement_bp", Creator.listed, Creator.engagement_bp),
