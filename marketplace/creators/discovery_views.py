@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from marketplace import authz
 from marketplace.creators import shortlists as services
@@ -35,6 +35,12 @@ from marketplace.forms import ActionForm, apply_domain_error, safe_next
 from marketplace.i18n import current_language, number_formats
 from marketplace.main.templating import UrlPattern
 from marketplace.money import CURRENCY_EXPONENTS
+
+try:  # markupsafe's escaping of a str, without wrapping the result in Markup (the text goes into a format string)
+    from markupsafe._speedups import _escape_inner as _escape_text
+except ImportError:  # pragma: no cover - markupsafe without its C speedups
+    def _escape_text(text: str) -> str:
+        return str(escape(text))
 
 bp = Blueprint("discovery", __name__)
 
@@ -117,42 +123,84 @@ _LABELS: dict[str, dict[str, str]] = {}
 
 
 class ResultCard:
-    """A search result as its card shows it: the values formatted for the reader, the links built."""
+    """A search result as its card shows it: ``body`` is the card's markup up to its shortlist control (written
+    here, once per card: the busiest markup brands get), ``lists`` the shortlists it is on."""
 
-    __slots__ = ("id", "name", "initial", "handle", "url", "avatar_url", "verified", "badge_class", "badge_title",
-                 "badge_text", "accepting", "categories", "followers", "engagement", "price", "lists")
+    __slots__ = ("id", "body", "lists")
 
-    def __init__(self, **values):
-        for name, value in values.items():
-            setattr(self, name, value)
+    def __init__(self, id: int, body: Markup, lists):  # noqa: A002 - the creator's id, as templates name it
+        self.id, self.body, self.lists = id, body, lists
+
+
+# A result card's markup, field by field (the values escaped where they are filled in). ``_results.html`` writes
+# the <article> around it and the shortlist control after it. Pieces that depend on the card are chosen in
+# ``result_cards``; labels are ``card_labels`` (escaped once per page).
+_CARD_AVATAR = '<img class="creator-avatar" src="{url}" alt="" width="48" height="48" loading="lazy">'
+_CARD_INITIAL = '<span class="creator-avatar creator-avatar-initial" aria-hidden="true">{initial}</span>'
+_CARD_HANDLE = '<p class="muted small">@{handle}</p>'
+_CARD_VERIFIED = '<span class="badge badge-verified" title="{verified_title}">✓ {verified}</span>'
+_CARD_CLOSED = '<span class="badge badge-unverified">{closed}</span>'
+_CARD_TAGS = '<ul class="tags" aria-label="{categories}">{tags}</ul>'
+_CARD_TAG = '<li class="tag">{}</li>'
+_CARD = """
+        <div class="creator-head">
+          {avatar}
+          <div class="creator-id">
+            <h3 id="creator-{id}-name"><a href="{url}">{name}</a></h3>
+            {handle}
+          </div>
+        </div>
+        <p class="creator-badges">
+          {verified}
+          <span class="badge {badge_class}" title="{badge_title}">{badge_text}</span>
+          {closed}
+        </p>
+        {tags}
+        <dl class="creator-stats">
+          <div><dt>{followers_label}</dt><dd>{followers}</dd></div>
+          <div><dt>{engagement_label}</dt><dd>{engagement}</dd></div>
+          <div><dt>{price_label}</dt><dd>{price}</dd></div>
+        </dl>"""
 
 
 def result_cards(cards: list[CreatorCard], language: str, labels: dict[str, str], category_labels: dict[str, str],
-                 in_lists: dict[int, list]) -> list[ResultCard]:
-    """Format a page of results once, in Python: the template only writes them out."""
+                 in_lists: dict[int, list], price_label: str) -> list[ResultCard]:
+    """Format and write a page of results once, in Python: the template only places them."""
     numbers = number_formats(language)
     profile_url = UrlPattern("creator_profiles.profile", "creator_id")
     avatar_url = UrlPattern("creator_profiles.avatar", "creator_id", "v")
     exponent = CURRENCY_EXPONENTS["CNY"]
+    t = {name: _escape_text(value) for name, value in labels.items()}
+    verified = _CARD_VERIFIED.format(verified_title=t["verified_title"], verified=t["verified"])
+    closed = _CARD_CLOSED.format(closed=t["closed"])
+    badges = {"unscored": ("badge-unverified", t["unscored_title"], t["unscored"]),
+              "authentic": ("badge-verified", t["authentic_title"], t["authentic"]),
+              "doubts": ("badge-pending", t["doubts_title"], t["doubts"]),
+              "suspicious": ("badge-rejected", t["suspicious_title"], t["suspicious"])}
+    fixed = {"followers_label": t["followers"], "engagement_label": t["engagement"], "price_label": _escape_text(price_label)}
     rows = []
     for card in cards:
         score = card.authenticity_score
         if score is None:
-            badge = ("badge-unverified", labels["unscored_title"], labels["unscored"])
-        elif score >= 80:
-            badge = ("badge-verified", labels["authentic_title"], f"{labels['authentic']} {score}")
-        elif score >= 60:
-            badge = ("badge-pending", labels["doubts_title"], f"{labels['doubts']} {score}")
+            badge_class, badge_title, badge_text = badges["unscored"]
         else:
-            badge = ("badge-rejected", labels["suspicious_title"], f"{labels['suspicious']} {score}")
-        rows.append(ResultCard(
-            id=card.id, name=card.display_name, initial=card.display_name[:1], handle=card.handle,
-            url=profile_url(card.id), avatar_url=avatar_url(card.id, card.avatar_file_id) if card.avatar_file_id else None,
-            verified=card.verified, badge_class=badge[0], badge_title=badge[1], badge_text=badge[2],
-            accepting=card.accepting_orders, categories=[category_labels.get(c, c) for c in card.categories],
-            followers=numbers.compact(card.followers), engagement=engagement_percent(card.engagement_bp),
-            price="—" if card.price is None else numbers.money(card.price, "CNY", exponent),
-            lists=in_lists.get(card.id, ())))
+            kind = "authentic" if score >= 80 else "doubts" if score >= 60 else "suspicious"
+            badge_class, badge_title, text = badges[kind]
+            badge_text = f"{text} {int(score)}"
+        body = _CARD.format(
+            id=int(card.id), url=profile_url(card.id), name=_escape_text(card.display_name),
+            avatar=(_CARD_AVATAR.format(url=_escape_text(avatar_url(card.id, card.avatar_file_id)))
+                    if card.avatar_file_id else _CARD_INITIAL.format(initial=_escape_text(card.display_name[:1]))),
+            handle=_CARD_HANDLE.format(handle=_escape_text(card.handle)) if card.handle else "",
+            verified=verified if card.verified else "", badge_class=badge_class, badge_title=badge_title,
+            badge_text=badge_text, closed="" if card.accepting_orders else closed,
+            tags=_CARD_TAGS.format(categories=t["categories"], tags="".join(
+                _CARD_TAG.format(_escape_text(category_labels.get(c, c))) for c in card.categories))
+                 if card.categories else "",
+            followers=_escape_text(numbers.compact(card.followers)),
+            engagement=_escape_text(_percent(card.engagement_bp, language)),
+            price="—" if card.price is None else _escape_text(numbers.money(card.price, "CNY", exponent)), **fixed)
+        rows.append(ResultCard(card.id, Markup(body), in_lists.get(card.id, ())))
     return rows
 
 
@@ -208,20 +256,19 @@ def discover():
     db = get_session()
     if form.validate():
         query = SearchQuery.from_form(form, request.args.get("page", 1))
-        results = search_creators(db, query)
+        results = search_creators(db, query, enterprise_id=enterprise.id)  # with the shortlist marks
     else:
         status = 400
-    shortlists, in_lists = ([], {})
-    if results and results.items:
-        shortlists, in_lists = shortlist_marks(db, enterprise.id, [c.id for c in results.items])
+    shortlists, in_lists = (results.shortlists, results.shortlisted) if results else ([], {})
     editor = authz.can(current_user, "enterprise.shortlists.edit", enterprise)
     language = current_language()
     labels = card_labels()
     return _fragment_or_page(
         "discovery/_results.html", "discovery/discover.html", status,
         form=form, results=results, enterprise=enterprise, count_cap=COUNT_CAP,
-        sort_label=str(SORT_LABELS[query.effective_sort]), content_type_label=str(CONTENT_TYPES[query.content_type]),
-        cards=result_cards(results.items, language, labels, _category_labels(language), in_lists) if results else [],
+        sort_label=str(SORT_LABELS[query.effective_sort]),
+        cards=result_cards(results.items, language, labels, _category_labels(language), in_lists,
+                           str(CONTENT_TYPES[query.content_type])) if results else [],
         editor=editor, shortlists=shortlists if editor else [], t=labels,
         here=request.full_path if request.query_string else request.path,
         options=None if _htmx() else _filter_options(language),

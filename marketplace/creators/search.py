@@ -20,6 +20,7 @@ Invariants:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     column,
     func,
     intersect,
@@ -40,6 +42,7 @@ from sqlalchemy import (
     table,
     true,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion, Shortlist, ShortlistEntry
@@ -127,9 +130,21 @@ class CreatorCard:
     categories: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ShortlistMark:
+    """One of an enterprise's shortlists, as a result card offers it or says the creator is on it."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class SearchPage(Page):
-    """A page of results; ``capped`` when there are more than ``COUNT_CAP`` (then ``total`` is the cap)."""
+    """A page of results; ``capped`` when there are more than ``COUNT_CAP`` (then ``total`` is the cap).
+
+    Asked for an enterprise's marks (``search_creators(enterprise_id=…)``), ``shortlists`` are its shortlists,
+    newest first (the choices a card offers), and ``shortlisted`` maps the page's creators to the shortlists they
+    are on, by name: what ``shortlist_marks`` answers, from the same statement."""
 
     items: list[CreatorCard]
     page: int
@@ -137,6 +152,8 @@ class SearchPage(Page):
     total: int
     capped: bool = False
     query: SearchQuery = field(default_factory=SearchQuery)
+    shortlists: list[ShortlistMark] = field(default_factory=list)
+    shortlisted: dict[int, list[ShortlistMark]] = field(default_factory=dict)
 
 
 # --- the statement ---------------------------------------------------------------------------------------
@@ -391,6 +408,8 @@ class _Statements:
         self.page = (select(*_card_columns(shape.content_type), *([page.c.total] if self.counted else []))
                      .join_from(page, Creator, Creator.id == page.c.id)
                      .order_by(*_order([(page.c[f"k{i}"], *rest) for i, (_e, *rest) in enumerate(keys)])))
+        # The same page with an enterprise's shortlist marks: each card's lists and, on every row, the choices.
+        self.marked_page = self.page.add_columns(*_mark_columns(shape.dialect))
 
 
 @lru_cache(maxsize=1024)
@@ -407,6 +426,36 @@ def _card_columns(content_type: str) -> tuple:
             c.identity_verified_at.is_not(None).label("verified"), c.accepting_orders, categories.label("categories"))
 
 
+def _mark_columns(dialect: str) -> tuple:
+    """An enterprise's (``:enterprise_id``) shortlists as JSON arrays of [id, name, created_at]: those the row's
+    creator is on (``on_lists``: by name), and all of them (``shortlists``: newest first; the same on every row).
+    PostgreSQL orders them in the aggregate; SQLite (3.40: no ORDER BY in an aggregate) leaves it to ``_marks``."""
+    lists, entries = Shortlist.__table__.c, ShortlistEntry.__table__.c
+    if dialect == "postgresql":
+        def aggregate(*order):
+            return select(func.json_agg(aggregate_order_by(
+                func.json_build_array(lists.id, lists.name, lists.created_at), *order)))
+    else:
+        def aggregate(*_order):
+            return select(func.json_group_array(func.json_array(lists.id, lists.name, lists.created_at)))
+    of_enterprise = lists.enterprise_id == bindparam("enterprise_id", type_=Integer())
+    on_lists = (aggregate(lists.name, lists.id)
+                .select_from(Shortlist.__table__.join(ShortlistEntry.__table__, entries.shortlist_id == lists.id))
+                .where(of_enterprise, entries.creator_id == Creator.id))
+    shortlists = aggregate(lists.created_at.desc(), lists.id.desc()).where(of_enterprise)
+    return (cast(on_lists.scalar_subquery(), String).label("on_lists"),
+            cast(shortlists.scalar_subquery(), String).label("shortlists"))
+
+
+def _marks(value: str | None, ordered: bool, newest_first: bool = False) -> list[ShortlistMark]:
+    """The shortlists of a ``_mark_columns`` value, in order (sorted here unless the database ``ordered`` them:
+    SQLite's text order, by bytes, is Python's; its timestamps are text of one format)."""
+    marks = json.loads(value) if value else []
+    if not ordered:
+        marks.sort(key=(lambda m: (m[2], m[0])) if newest_first else (lambda m: (m[1], m[0])), reverse=newest_first)
+    return [ShortlistMark(int(id_), name) for id_, name, _created in marks]
+
+
 def search_statement(query: SearchQuery, dialect: str) -> Select:
     """The ids of the listed creators matching ``query``, in its order (without LIMIT/OFFSET), values bound."""
     return _statements(_shape(query, dialect)).ids.params(_params(query, dialect))
@@ -418,13 +467,15 @@ def page_statement(query: SearchQuery, dialect: str, per_page: int = PER_PAGE) -
     return _statements(_shape(query, dialect)).page.params(_params(query, dialect), offset=offset, limit=per_page)
 
 
-def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PAGE) -> SearchPage:
+def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PAGE,
+                    enterprise_id: int | None = None) -> SearchPage:
     """One page of listed creators matching ``query``, with a total counted up to ``COUNT_CAP``.
 
     One statement returns the page's cards: with a keyword, category or region (the matches are a set an index
     hands over, sorted whole anyway) it also counts them. Otherwise the page walks a sort index and stops after
     ``per_page`` rows, and the count runs to ``COUNT_CAP + 1`` at most (none on a page that is not full: it is
-    the last one).
+    the last one). With ``enterprise_id`` the same statement brings that enterprise's shortlist marks
+    (``SearchPage.shortlists``/``shortlisted``: what ``shortlist_marks`` answers for the page's creators).
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -438,7 +489,16 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
     params = _params(query, dialect)
     cap = min(COUNT_CAP, MAX_PAGE * per_page)
     offset = (query.page - 1) * per_page
-    rows = session.execute(statements.page, {**params, "offset": offset, "limit": per_page}).all()
+    # Core execution on the session's connection: the statements select columns, no ORM entities to load, and the
+    # ORM's execution path costs ~0.1 ms a statement more. What it would do first: flush pending changes.
+    if session.autoflush:
+        session.flush()
+    connection = session.connection()
+    if enterprise_id is None:
+        rows = connection.execute(statements.page, {**params, "offset": offset, "limit": per_page}).all()
+    else:
+        rows = connection.execute(statements.marked_page, {**params, "offset": offset, "limit": per_page,
+                                                           "enterprise_id": enterprise_id}).all()
     if statements.counted and rows:
         total = rows[0].total
     elif rows and len(rows) < per_page:
@@ -446,12 +506,18 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
     elif not rows and query.page == 1:
         total = 0
     else:  # a full page without a total, or a page past the end: count (up to the cap)
-        total = session.scalar(statements.count, {**params, "count_limit": cap + 1}) or 0
-    items = [CreatorCard(row.id, row.display_name, row.handle, row.avatar_file_id, row.followers, row.engagement_bp,
-                         row.price, row.authenticity_score, bool(row.verified), row.accepting_orders,
-                         tuple(sorted((row.categories or "").split()))) for row in rows]
-    return SearchPage(items=items, page=query.page, per_page=per_page, total=min(total, cap), capped=total > cap,
-                      query=query)
+        total = connection.scalar(statements.count, {**params, "count_limit": cap + 1}) or 0
+    items = [CreatorCard(id_, name, handle, avatar, followers, engagement, price, score, bool(verified), accepting,
+                         tuple(sorted(categories.split())) if categories else ())
+             for id_, name, handle, avatar, followers, engagement, price, score, verified, accepting, categories, *_
+             in rows]
+    result = SearchPage(items=items, page=query.page, per_page=per_page, total=min(total, cap), capped=total > cap,
+                        query=query)
+    if enterprise_id is not None and rows:
+        ordered = dialect == "postgresql"
+        result.shortlists = _marks(rows[0].shortlists, ordered, newest_first=True)
+        result.shortlisted = {row.id: marks for row in rows if (marks := _marks(row.on_lists, ordered))}
+    return result
 
 
 _PLAN_SETTINGS = ("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; "
@@ -462,7 +528,10 @@ def shortlist_marks(session: Session, enterprise_id: int, creator_ids: list[int]
     """The enterprise's shortlists (newest first: the choices a card offers) and, for each of these creators,
     the shortlists they are on (by name) — ``shortlist_choices`` and ``shortlisted_in`` in one round trip.
     Each shortlist is a row with ``id`` and ``name``."""
-    rows = session.execute(_shortlist_marks_statement(), {"enterprise_id": enterprise_id, "ids": creator_ids}).all()
+    if session.autoflush:
+        session.flush()
+    rows = session.connection().execute(_shortlist_marks_statement(),
+                                        {"enterprise_id": enterprise_id, "ids": creator_ids}).all()
     lists: dict[int, Any] = {}
     on: dict[int, list] = {}
     for row in rows:
