@@ -18,6 +18,9 @@ Pages:
 - ``overview``: the brand's overview page, the floor of a signed-in page (layout, navigation, context menu);
 - ``ceiling``: /healthz.
 
+``BENCH_DISCOVERY_BACKENDS`` (default ``sqlite,postgresql``) picks the backends; PostgreSQL runs when
+``BENCH_DATABASE_URL`` or ``DATABASE_URL`` names a server.
+
 Latency: p50/p99 over ``BENCH_DISCOVERY_REQUESTS`` (default 300) requests on one keep-alive connection;
 throughput: wrk, 32 connections, ``BENCH_DISCOVERY_SECONDS`` (default 6) seconds. Prints
 ``BENCH discovery.<backend>.<scale>.<page>.<metric> <value> <unit>`` with ``ratio_to_ceiling`` per page, and
@@ -58,6 +61,7 @@ from bench.harness import (
 SCALES = tuple(int(n) for n in os.environ.get("BENCH_DISCOVERY_SCALES", "10000,100000").split(","))
 REQUESTS = int(os.environ.get("BENCH_DISCOVERY_REQUESTS", "300"))
 SECONDS = int(os.environ.get("BENCH_DISCOVERY_SECONDS", "6"))
+BACKENDS = os.environ.get("BENCH_DISCOVERY_BACKENDS", "sqlite,postgresql").split(",")
 BRAND_EMAIL = "bench-brand@example.com"
 BRAND_PASSWORD = "violet harbour compass 9182"
 
@@ -218,12 +222,14 @@ def run_backend(label: str, database_url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        run_backend("sqlite", f"sqlite:///{tmp}/discovery.db")
+    if "sqlite" in BACKENDS:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_backend("sqlite", f"sqlite:///{tmp}/discovery.db")
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if pg.startswith("postgres"):
+    if "postgresql" in BACKENDS and pg.startswith("postgres"):
         from tests.conftest import create_test_database, drop_test_databases
 
+        os.environ["DATABASE_URL"] = pg  # create_test_database makes its database on this server (else: SQLite)
         try:
             run_backend("postgresql", create_test_database(Path(tempfile.mkdtemp()), "bench_discovery"))
         finally:
