@@ -85,3 +85,38 @@ def test_public_pages_in_chinese(browser, demo, shot):
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         shot(page, "zh" + path.replace("/", "_"))
     context.close()
+
+
+def _boxes_in_order(page) -> list[tuple[str, float, float]]:
+    """The top bar's parts from left to right: (name, left, right) of the logo, the navigation, the bell, the
+    context switcher and the account menu."""
+    # What is drawn, not the boxes' layout: a squeezed box's content overflows it (the navigation's did).
+    return page.evaluate("""() => ['.topbar-inner > .brand', '.mainnav', '.topbar-right > .bell',
+        '.topbar-right > .context-menu', '.topbar-right > .user-menu'].map(sel => {
+            const el = document.querySelector(sel);
+            const rects = [el, ...el.querySelectorAll('*')].filter(e => e.checkVisibility())
+                .map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+            return [sel, Math.min(...rects.map(r => r.left)), Math.max(...rects.map(r => r.right))];
+        })""")
+
+
+@pytest.mark.parametrize("email", ["owner@lumen.demo", "finance@lumen.demo", "finance@canal.demo", "mia@creators.demo"])
+def test_the_top_bar_never_overlaps(browser, demo, email, shot):
+    """However long the brand's name and whichever context's navigation, each part of the bar keeps to itself
+    (a long name used to push the bell over the navigation), in both languages and at desktop widths."""
+    for locale in ("en-US", "zh-CN"):
+        for width in (1280, 1024, 880):
+            context = browser.new_context(locale=locale, viewport={"width": width, "height": 700})
+            page = context.new_page()
+            page.goto(demo + "/login")
+            page.locator("input[name=email]").fill(email)
+            page.locator("input[name=password]").fill(PASSWORD)
+            page.locator("form button[type=submit]").last.click()
+            expect(page.locator("details.user-menu")).to_be_visible()
+            boxes = _boxes_in_order(page)
+            for (left_name, _, left_end), (right_name, right_start, _) in zip(boxes, boxes[1:], strict=False):
+                assert left_end <= right_start + 0.5, (locale, width, left_name, right_name, boxes)
+            assert boxes[-1][2] <= width, (locale, width, boxes)
+            if width in (1024, 880):
+                shot(page, f"topbar-{email.split('@')[0]}-{locale}-{width}")
+            context.close()
