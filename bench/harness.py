@@ -53,8 +53,9 @@ def bench_env(database_url: str, instance: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[str]:
-    """Serve ``app:app`` under gunicorn on a free port; yield the base URL."""
+def gunicorn(database_url: str, workers: int = 2, threads: int = 1, warm_timeout: float = 10) -> Iterator[str]:
+    """Serve ``app:app`` under gunicorn on a free port; yield the base URL. ``warm_timeout``: seconds the first
+    request may take (a loaded machine can take longer than 10 s for a worker to import the app)."""
     port = free_port()
     instance = Path(tempfile.mkdtemp(prefix="canal-bench-"))
     cmd = [str(VENV_BIN / "gunicorn"), "--no-control-socket", "-w", str(workers), "--threads", str(threads),
@@ -67,7 +68,7 @@ def gunicorn(database_url: str, workers: int = 2, threads: int = 1) -> Iterator[
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             time.sleep(0.05)
-        get(base + "/healthz")  # warm
+        get(base + "/healthz", timeout=warm_timeout)  # warm
         yield base
     finally:
         proc.terminate()
@@ -109,9 +110,9 @@ def database_cpu_seconds(database_url: str) -> float:
     return _cpu_seconds(lambda cmd: bool(cmd) and cmd[0].startswith(b"postgres:") and name in b" ".join(cmd))
 
 
-def get(url: str, cookie: str = "") -> tuple[int, bytes]:
+def get(url: str, cookie: str = "", timeout: float = 10) -> tuple[int, bytes]:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Cookie": cookie})
     response = conn.getresponse()
     body = response.read()

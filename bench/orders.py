@@ -37,7 +37,6 @@ regenerate, e.g. after changing the generator).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import tempfile
@@ -58,6 +57,7 @@ SCALES = tuple(int(n) for n in os.environ.get("BENCH_ORDERS_SCALES", "100000,100
 REQUESTS = int(os.environ.get("BENCH_ORDERS_REQUESTS", "300"))
 SECONDS = int(os.environ.get("BENCH_ORDERS_SECONDS", "6"))
 KEEP = os.environ.get("BENCH_ORDERS_KEEP", "")
+WARM_TIMEOUT = 300  # s for gunicorn's first answer: under load 10+ its workers took over 10 s to import the app
 BRAND_EMAIL = "bench-orders-brand@example.com"
 CREATOR_EMAIL = "bench-creator-1@example.com"  # creator 1 of bench.discovery_data
 PASSWORD = "violet harbour compass 9182"
@@ -138,32 +138,13 @@ def timed_latency(base: str, path: str, database_url: str, cookie: str = "") -> 
             (database_cpu_seconds(database_url) - database) * 1000 / REQUESTS)
 
 
-@contextlib.contextmanager
-def _server(database_url: str):
-    """``gunicorn``, started again (up to three times) when its first request times out: on the loaded shared
-    machine a worker importing the app can take longer than the harness's 10 s warm-up request."""
-    for attempt in range(3):
-        stack = contextlib.ExitStack()
-        try:
-            base = stack.enter_context(gunicorn(database_url))
-        except (TimeoutError, ConnectionError):
-            stack.close()
-            if attempt == 2:
-                raise
-            print(f"# gunicorn did not answer its warm-up request: starting it again ({attempt + 1})", flush=True)
-            continue
-        with stack:
-            yield base
-        return
-
-
 def measure(label: str, database_url: str, scale: int, results: dict, pages: dict = PAGES) -> None:
     from bench.web_foundation import login_cookie
 
     pages = pages_in_build(database_url, pages)
     prefix = f"orders.{label}.{_k(scale)}"
     postgres = database_url.startswith("postgres")
-    with _server(database_url) as base:
+    with gunicorn(database_url, warm_timeout=WARM_TIMEOUT) as base:
         cookies = {"brand": settled_cookie(base + PAGES["board_active"][2],
                                            login_cookie(base, BRAND_EMAIL, PASSWORD)),
                    "creator": settled_cookie(base + PAGES["creator_orders"][2],
