@@ -131,8 +131,34 @@ class Database:
     def from_url(cls, url: str, echo: bool = False) -> Database:
         engine = make_engine(url, echo)
         writer = _sqlite_writer(engine) if engine.dialect.name == "sqlite" else engine
-        return cls(engine, sessionmaker(bind=engine, expire_on_commit=False),
+        return cls(engine, sessionmaker(bind=engine, class_=ReadSession, expire_on_commit=False),
                    sessionmaker(bind=writer, expire_on_commit=False))
+
+
+class ReadSession(Session):
+    """The session of a request that only reads (GET, HEAD, OPTIONS; ``Database.session_factory``).
+
+    When it wrote nothing it ends with COMMIT rather than ROLLBACK (``end_read_session``): the same for the
+    database, but psycopg deallocates every prepared statement of the connection on a rollback, so PostgreSQL
+    would plan each page's statements afresh on every request. A session that flushed anything, or holds
+    unflushed changes, is rolled back as before: a page that changed an object in passing never writes it.
+    """
+
+    flushed = False
+
+
+@event.listens_for(ReadSession, "after_flush")
+def _note_flush(session: ReadSession, _flush_context: Any) -> None:
+    session.flushed = True
+
+
+def end_read_session(session: Session) -> None:
+    """End a read session's transaction: COMMIT when it wrote nothing (see ``ReadSession``), else ROLLBACK."""
+    if (isinstance(session, ReadSession) and not session.flushed and session.in_transaction()
+            and not (session.new or session.dirty or session.deleted)):
+        session.commit()
+    else:
+        session.rollback()
 
 
 def init_app(app: Flask) -> None:
@@ -144,6 +170,8 @@ def init_app(app: Flask) -> None:
         if session is not None:
             if exc is not None:
                 session.rollback()
+            elif isinstance(session, ReadSession):
+                end_read_session(session)
             session.close()
 
     @app.teardown_request
@@ -177,7 +205,9 @@ def get_session(write: bool = False) -> Session:
     if "db_session" in g and write and g.get("db_session_reads"):
         # A read session is open (the user loader ran first): end its read transaction and continue in a write
         # session, so the write takes the write lock up front instead of upgrading a read snapshot (SQLite).
-        g.pop("db_session").close()
+        reads = g.pop("db_session")
+        end_read_session(reads)
+        reads.close()
     if "db_session" not in g:
         reading = not write and has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         db = database()

@@ -1,0 +1,93 @@
+"""Read sessions (GET requests) end with COMMIT when they wrote nothing, and with ROLLBACK otherwise.
+
+Why it matters: psycopg deallocates a connection's prepared statements on every rollback, so a page's statements
+were planned afresh by PostgreSQL on every request. What must not change: a page that modified an object in
+passing (flushed or not) never writes it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select, text
+
+from marketplace.accounts.models import User
+from marketplace.db import ReadSession, database, end_read_session, get_session
+from tests.conftest import build_app, create_test_database, sign_in, user_factory
+
+
+@pytest.fixture(scope="module")
+def own_app(tmp_root):
+    """An app on a database of its own, with the real session factories (the ``session`` fixture replaces them),
+    used by one thread at a time: its pool holds one connection, the one every request uses."""
+    tmp = tmp_root / "read_sessions"
+    tmp.mkdir(exist_ok=True)
+    app = build_app(create_test_database(tmp_root, "read_sessions"), tmp)
+    with app.app_context():
+        session = database(app).write_session_factory()
+        user = user_factory(session)(email="reader@example.com", display_name="Reader")
+        session.commit()
+        app.config["TEST_USER_ID"] = user.id
+        app.config["TEST_USER"] = user
+        session.close()
+    database(app).engine.dispose()  # the pool starts empty: the requests' connection is the only one
+    yield app
+    database(app).engine.dispose()
+
+
+def _name(app) -> str:
+    with app.app_context():
+        session = database(app).write_session_factory()
+        try:
+            return session.scalar(select(User.display_name).where(User.id == app.config["TEST_USER_ID"]))
+        finally:
+            session.close()
+
+
+def test_a_get_request_has_a_read_session(own_app):
+    with own_app.test_request_context("/", method="GET"):
+        assert isinstance(get_session(), ReadSession)
+    with own_app.test_request_context("/", method="POST"):
+        assert not isinstance(get_session(), ReadSession)
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["unflushed", "flushed"])
+def test_a_read_session_that_changed_something_is_rolled_back(own_app, flush):
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        user = session.get(User, own_app.config["TEST_USER_ID"])
+        user.display_name = "Changed in passing"
+        if flush:
+            session.execute(select(User.id)).all()  # autoflush: the UPDATE reaches the database's transaction
+            assert session.flushed
+        end_read_session(session)
+        session.close()
+    assert _name(own_app) == "Reader"
+
+
+def test_a_clean_read_session_commits(own_app):
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        assert session.get(User, own_app.config["TEST_USER_ID"]).display_name == "Reader"
+        ended: list[str] = []
+        event.listen(session, "after_commit", lambda s: ended.append("commit"))
+        event.listen(session, "after_rollback", lambda s: ended.append("rollback"))
+        end_read_session(session)
+        assert not session.in_transaction()
+        assert ended == ["commit"]
+        session.close()
+
+
+def test_postgresql_keeps_prepared_statements_across_page_reads(own_app):
+    if database(own_app).engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements are psycopg's")
+    client = own_app.test_client()
+    sign_in(client, own_app.config["TEST_USER"])
+    for _ in range(8):  # psycopg prepares a statement from its fifth execution on a connection
+        assert client.get("/dashboard").status_code == 200
+    with own_app.app_context():
+        connection = database(own_app).engine.connect()  # the pool's one connection, which served the requests
+        try:
+            prepared = connection.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        finally:
+            connection.close()
+    assert prepared > 0
