@@ -20,7 +20,8 @@ def withdrawal_world(session, w) -> None:
     from marketplace.payments.withdrawals import request_withdrawal
 
     m = _matrix()
-    m.money_world(session, w)
+    if "top_up" not in w.money:  # a caller that built several worlds may have built it already
+        m.money_world(session, w)
     a = session.get(Enterprise, w.a_id)
     pending = request_withdrawal(session, w.users[m.A_FINANCE], a, amount=100_00, account_name=a.legal_name,
                                  bank_name="招商银行上海分行", account_number="6214830123456789",
