@@ -119,9 +119,9 @@ def can(user: User | None, permission: str, obj: object = None) -> bool:
     if user.staff_role and permission in STAFF_ROLE_PERMISSIONS.get(user.staff_role, ()):
         return True
     if permission == "creator.workspace":
-        from marketplace.creators.services import creator_for_user
-
-        return creator_for_user(get_session(), user) is not None
+        # Whether they have a creator record: the request's contexts know it (on a page read they come with the
+        # user in one statement), so the creator's pages do not ask the database a second time.
+        return any(context.kind == "creator" for context in available_contexts(user))
     if permission == "creator.profile.view":
         # A creator's page: the creator (preview, listed or not), and members of any enterprise once listed.
         return _is_own_creator(user, obj) or (bool(getattr(obj, "listed", False)) and is_enterprise_member(user))

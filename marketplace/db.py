@@ -153,12 +153,13 @@ def _note_flush(session: ReadSession, _flush_context: Any) -> None:
 
 
 def end_read_session(session: Session) -> None:
-    """End a read session's transaction: COMMIT when it wrote nothing (see ``ReadSession``), else ROLLBACK."""
+    """Before closing a read session: COMMIT its transaction when it wrote nothing (see ``ReadSession``).
+
+    Anything else is left to ``close()``, which rolls the transaction back without expiring the objects it
+    detaches (the signed-in user stays readable when a page moves on to a write session)."""
     if (isinstance(session, ReadSession) and not session.flushed and session.in_transaction()
             and not (session.new or session.dirty or session.deleted)):
         session.commit()
-    else:
-        session.rollback()
 
 
 def init_app(app: Flask) -> None:

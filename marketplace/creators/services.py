@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
@@ -96,6 +96,8 @@ def become_creator(session: Session, user: User) -> Creator:
         creator = Creator(user_id=user.id, display_name=user.display_name)
         session.add(creator)
         session.flush()
+        if has_app_context():
+            g.pop("_available_contexts", None)  # the request's contexts now include the creator workspace
     return creator
 
 

@@ -91,3 +91,20 @@ def test_postgresql_keeps_prepared_statements_across_page_reads(own_app):
         finally:
             connection.close()
     assert prepared > 0
+
+
+@pytest.mark.parametrize("flush", [False, True], ids=["clean", "flushed"])
+def test_moving_on_to_a_write_session_keeps_loaded_objects_readable(own_app, flush):
+    """A page that records that it was read asks for a write session after the user was loaded in the read
+    session: the user object stays readable, and whatever the read session changed is not written."""
+    with own_app.test_request_context("/", method="GET"):
+        reads = get_session()
+        user = reads.get(User, own_app.config["TEST_USER_ID"])
+        if flush:
+            user.display_name = "Changed in passing"
+            reads.execute(select(User.id)).all()
+        writes = get_session(write=True)
+        assert writes is not reads and not isinstance(writes, ReadSession)
+        assert user.email == "reader@example.com"  # loaded attributes survive (not expired, not refreshed)
+        writes.close()
+    assert _name(own_app) == "Reader"
