@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,7 +42,6 @@ CREATOR = "Mia 米娅"
 OWNER_EMAIL = "chen@lumen-journeys.example.com"
 CREATOR_EMAIL = "mia@creators-journeys.example.com"
 REVIEWER_EMAIL = "rita@canal-journeys.example.com"
-JOURNEY_SECONDS = 60
 
 
 def _user(session, email: str, name: str, kind: str = "brand", staff_role: str | None = None) -> User:
@@ -193,7 +191,6 @@ def draft_png(tmp_path, label: str):
 
 
 def test_job_to_confirmed_order_pays_the_creator(actors, live, live_db, world, snap, tmp_path):
-    started = time.monotonic()
     title = "Serum first-week review 精华一周测评"
     brand, reviewer, creator = actors.page(), actors.page(), actors.page()
 
@@ -373,14 +370,12 @@ def test_job_to_confirmed_order_pays_the_creator(actors, live, live_db, world, s
         })
         assert_ledger_sound(session)
     assert not actors.errors, actors.errors
-    assert time.monotonic() - started < JOURNEY_SECONDS
 
 
 # --- (b) a direct offer, declined and refunded --------------------------------------------------------------
 
 
 def test_direct_offer_declined_is_refunded(actors, live, live_db, world, snap):
-    started = time.monotonic()
     title = "Serum flat-lay video 精华平铺"
     brand, creator = actors.page(), actors.page()
 
@@ -441,7 +436,6 @@ def test_direct_offer_declined_is_refunded(actors, live, live_db, world, snap):
                                   flows.order_escrow(order.id): 0})
         assert_ledger_sound(session)
     assert not actors.errors, actors.errors
-    assert time.monotonic() - started < JOURNEY_SECONDS
 
 
 # --- (c) a dispute split 60/40 -------------------------------------------------------------------------------
@@ -471,7 +465,6 @@ def order_in_revision(live_db, world):
 
 
 def test_dispute_split_60_40(actors, live, live_db, world, order_in_revision, snap):
-    started = time.monotonic()
     title = "Night routine video 晚间护肤"
     brand, reviewer, creator = actors.page(), actors.page(), actors.page()
 
@@ -540,4 +533,3 @@ def test_dispute_split_60_40(actors, live, live_db, world, order_in_revision, sn
         })
         assert_ledger_sound(session)
     assert not actors.errors, actors.errors
-    assert time.monotonic() - started < JOURNEY_SECONDS
