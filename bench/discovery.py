@@ -34,24 +34,16 @@ ceiling's CPU per request ÷ the page's (server + database): the throughput rati
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.harness import (
-    ROOT,
-    VENV_BIN,
-    bench_env,
     database_cpu_seconds,
     emit,
-    free_port,
-    get,
+    gunicorn,
     latency,
     server_cpu_seconds,
     settled_cookie,
@@ -142,7 +134,7 @@ def measure(label: str, database_url: str, scale: int, results: dict) -> None:
     if profile:
         pages["profile"] = profile
     prefix = f"discovery.{label}.{_k(scale)}"
-    with _serving(database_url) as base:
+    with gunicorn(database_url, warm_timeout=300) as base:
         cookie = settled_cookie(base + "/discover", login_cookie(base, BRAND_EMAIL, BRAND_PASSWORD))
         ceiling = throughput(base + "/healthz", seconds=SECONDS)
         emit(f"{prefix}.ceiling.healthz.rps", ceiling, "req/s")
@@ -164,36 +156,6 @@ def measure(label: str, database_url: str, scale: int, results: dict) -> None:
                 emit(f"{prefix}.{name}.ratio_to_ceiling", rps / ceiling, "x")
     if not profile:
         print("# the profile page (creator_profiles.profile) is not in this build: measured search only", flush=True)
-
-
-@contextlib.contextmanager
-def _serving(database_url: str, patience: float = 300.0) -> Iterator[str]:
-    """``harness.gunicorn``, waiting up to ``patience`` seconds for its first answer: on a machine loaded by other
-    work a worker can take longer to import the app than the harness's 10 s (same command, same environment)."""
-    port = free_port()
-    instance = Path(tempfile.mkdtemp(prefix="canal-bench-"))
-    cmd = [str(VENV_BIN / "gunicorn"), "--no-control-socket", "-w", "2", "--threads", "1",
-           "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=bench_env(database_url, instance))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                get(base + "/healthz")
-                break
-            except OSError:  # refused while the master starts, timed out while the workers import the app
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        if proc.poll() is None:
-            proc.kill()
-        shutil.rmtree(instance, ignore_errors=True)
 
 
 def _k(scale: int) -> str:
