@@ -113,6 +113,7 @@ def test_the_top_bar_never_overlaps(browser, demo, email, shot):
             page.locator("input[name=password]").fill(PASSWORD)
             page.locator("form button[type=submit]").last.click()
             expect(page.locator("details.user-menu")).to_be_visible()
+            page.wait_for_load_state("load")  # the stylesheet applied (unstyled, every part starts at the body's margin)
             boxes = _boxes_in_order(page)
             for (left_name, _, left_end), (right_name, right_start, _) in zip(boxes, boxes[1:], strict=False):
                 assert left_end <= right_start + 0.5, (locale, width, left_name, right_name, boxes)
