@@ -28,6 +28,16 @@ def committed_app(tmp_root: Path, name: str) -> Iterator[Flask]:
         database(app).engine.dispose()
 
 
+def in_read_session(app: Flask, work: Callable):
+    """``work(session)`` in a read session of its own (what the threads committed, as a page would read it)."""
+    with app.app_context():
+        session = database(app).session_factory()
+        try:
+            return work(session)
+        finally:
+            session.close()
+
+
 def in_new_transaction(app: Flask, work: Callable):
     """Run ``work(session)`` in a write session of its own and commit (roll back on any error)."""
     with app.app_context():

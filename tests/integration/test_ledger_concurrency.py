@@ -21,9 +21,8 @@ from marketplace.errors import InsufficientFunds
 from marketplace.ledger import flows
 from marketplace.ledger.models import LedgerTransaction, Posting
 from marketplace.ledger.services import IdempotencyConflict, balance
-from tests.concurrency import in_new_transaction
+from tests.concurrency import committed_app, in_new_transaction, in_read_session
 from tests.concurrency import race as shared_race
-from tests.conftest import build_app, create_test_database
 from tests.ledger_helpers import assert_ledger_sound
 
 THREADS = 16
@@ -32,11 +31,8 @@ _ids = count(1)
 
 @pytest.fixture(scope="module")
 def concurrent_app(tmp_root):
-    tmp = tmp_root / "concurrency"
-    tmp.mkdir(exist_ok=True)
-    app = build_app(create_test_database(tmp_root, "concurrency"), tmp)
-    yield app
-    database(app).engine.dispose()  # the PostgreSQL database is dropped at the end of the session
+    with committed_app(tmp_root, "concurrency") as app:
+        yield app
 
 
 def race(app, works: list[Callable]) -> list[tuple[str, object]]:
@@ -44,13 +40,7 @@ def race(app, works: list[Callable]) -> list[tuple[str, object]]:
     return shared_race([lambda work=work: in_new_transaction(app, work) for work in works])
 
 
-def read(app, work: Callable):
-    with app.app_context():
-        session = database(app).session_factory()
-        try:
-            return work(session)
-        finally:
-            session.close()
+read = in_read_session
 
 
 def txn_count(session, **where) -> int:

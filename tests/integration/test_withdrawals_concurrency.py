@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.accounts.services import create_user
-from marketplace.db import database
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.errors import InvalidTransition, ValidationFailed
@@ -25,8 +24,8 @@ from marketplace.ledger.services import balance
 from marketplace.payments import withdrawals
 from marketplace.payments.models import Withdrawal
 from marketplace.seed import licence_png
-from tests.concurrency import in_new_transaction, race
-from tests.conftest import PASSWORD, build_app, create_test_database, valid_uscc
+from tests.concurrency import committed_app, in_new_transaction, in_read_session, race
+from tests.conftest import PASSWORD, valid_uscc
 from tests.ledger_helpers import assert_ledger_sound
 
 THREADS = 12
@@ -35,20 +34,11 @@ _n = count(1)
 
 @pytest.fixture(scope="module")
 def concurrent_app(tmp_root):
-    tmp = tmp_root / "withdrawals-concurrency"
-    tmp.mkdir(exist_ok=True)
-    app = build_app(create_test_database(tmp_root, "withdrawals"), tmp)
-    yield app
-    database(app).engine.dispose()
+    with committed_app(tmp_root, "withdrawals") as app:
+        yield app
 
 
-def read(app, work):
-    with app.app_context():
-        session = database(app).session_factory()
-        try:
-            return work(session)
-        finally:
-            session.close()
+read = in_read_session
 
 
 def funded_brand(app, amount: int) -> tuple[int, int, int]:
