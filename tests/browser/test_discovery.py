@@ -117,3 +117,27 @@ def test_search_works_without_javascript(browser, demo, shot):
     expect(page.get_by_role("heading", name="No creators match this search")).to_be_visible()
     shot(page, "empty")
     context.close()
+
+
+def test_swapping_results_never_applies_inline_style(browser, demo):
+    """Screenshot tools and browser extensions write style attributes through the CSSOM (Playwright's screenshots
+    hide the caret that way, and leave ``style=""`` behind). htmx's settle step copied the ``style`` attribute of
+    the element being replaced onto its replacement with ``setAttribute``, which the page's CSP
+    (``style-src 'self'``) refuses: a console error. The page's htmx config settles classes, not styles."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    _login(page, demo)
+    page.goto(demo + "/discover")
+    page.evaluate("document.getElementById('results').style.setProperty('caret-color', 'transparent')")
+    assert page.get_attribute("#results", "style")  # what a screenshot or an extension leaves behind
+
+    page.get_by_label("Keywords").fill("美妆")
+    page.get_by_label("Keywords").press("Enter")
+    expect(page).to_have_url(re.compile(r"q=%E7%BE%8E%E5%A6%86"))
+    expect(page.locator("#results article.creator-card").first).to_be_visible()
+    expect(page.locator("#results.htmx-settling, .htmx-request")).to_have_count(0)
+    page.wait_for_timeout(100)  # past htmx's settle delay (20 ms), when the copied attributes are put back
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    context.close()

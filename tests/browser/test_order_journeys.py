@@ -88,6 +88,16 @@ def world(live, live_db):
         return {"lumen": lumen.id, "mia": mia.id, "owner": owner.id, "reviewer": reviewer.id}
 
 
+# Says which element and attribute broke the Content Security Policy, so a failure names its cause.
+CSP_WITNESS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const t = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 300) : String(e.target);
+  console.error("CSP witness: " + e.violatedDirective + " sample=" + e.sample + " source=" + e.sourceFile +
+                ":" + e.lineNumber + " element=" + t);
+});
+"""
+
+
 class Actors:
     """One browser context (own cookies) per person; every page watched for script errors and CSP reports."""
 
@@ -100,7 +110,9 @@ class Actors:
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("console", lambda msg: self.errors.append(f"{page.url} {msg.location}: {msg.text}")
+                if msg.type == "error" else None)
+        page.add_init_script(CSP_WITNESS)
         return page
 
     def close(self) -> None:
