@@ -204,11 +204,33 @@ def result_cards(cards: list[CreatorCard], language: str, labels: dict[str, str]
     return rows
 
 
+_STAND_IN = "<creator-id>"
+
+
 @bp.app_template_global()
 def creator_id_stand_in() -> Markup:
     """Where a creator's id goes in a control written once for a page of cards (``_results.html``): raw
     markup, so no escaped text on the page can read the same."""
-    return Markup("<creator-id>")
+    return Markup(_STAND_IN)
+
+
+@bp.app_template_global()
+def creator_articles(cards: list[ResultCard], widget: Markup | None, listed_on) -> Markup:
+    """The result grid's ``<article>``s: each card's body, then its shortlist control — ``widget`` (written once
+    with ``creator_id_stand_in``) stamped with the creator's id, or ``listed_on(card)`` for a card on some of the
+    brand's lists (and, for a reader who cannot edit shortlists, only for those)."""
+    pieces = str(widget).split(_STAND_IN) if widget is not None else None
+    articles = []
+    for card in cards:
+        if card.lists:
+            control = str(listed_on(card))
+        elif pieces is not None:
+            control = str(card.id).join(pieces)
+        else:
+            control = ""
+        articles.append(f'<article class="creator-card" aria-labelledby="creator-{card.id}-name">{card.body}\n'
+                        f'        {control}\n      </article>')
+    return Markup("\n      ".join(articles))
 
 
 @bp.app_template_global()
