@@ -56,6 +56,20 @@ KINDS = {
     "removal_decided": (_l("The report that the work for “%(title)s” was removed was %(decision)s."), False),
     "review_received": (_l("You received a review for “%(title)s”."), False),
     "review_window_closing": (_l("You can review “%(title)s” for one more day."), False),
+    # Money (marketplace.payments), to the members who see the wallet; amounts stored formatted in the reader's locale.
+    "bank_top_up_credited": (_l("The bank transfer %(reference)s arrived: %(amount)s was added to the wallet of "
+                                "%(enterprise)s."), True),
+    "bank_top_up_credited_other_amount": (_l("The bank transfer %(reference)s arrived: %(amount)s, the amount the "
+                                             "bank received, was added to the wallet of %(enterprise)s (the request "
+                                             "was for %(requested)s)."), True),
+    "card_top_up_credited": (_l("A top-up of %(amount)s paid online was added to the wallet of %(enterprise)s."),
+                             False),
+    "withdrawal_paid": (_l("Withdrawal %(code)s of %(amount)s from %(enterprise)s was paid to the bank account "
+                           "(bank reference %(bank_reference)s)."), True),
+    "withdrawal_rejected": (_l("Withdrawal %(code)s of %(amount)s from %(enterprise)s was rejected and the amount "
+                               "is back in the wallet. Reason: %(reason)s"), True),
+    "withdrawal_cancelled": (_l("%(member)s cancelled withdrawal %(code)s of %(amount)s from %(enterprise)s; the "
+                                "amount is back in the wallet."), False),
 }
 
 

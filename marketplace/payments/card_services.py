@@ -16,6 +16,8 @@ Invariants:
   cancels a pending top-up and changes nothing else. An expired session can never be paid (Stripe refuses to
   complete it), so no "paid" event can follow; and if one ever did, ``complete_card_top_up``'s ledger key
   ``topup:<id>`` still credits a top-up at most once.
+- the wallet's members get one in-app notification when a top-up is credited (no email: the payer saw it), in
+  the transaction that credits it (dedupe key ``topup:<id>:credited``).
 
 Services flush; the webhook view commits.
 """
@@ -34,7 +36,12 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.payments.gateway import Payment, WebhookEvent
 from marketplace.payments.models import StripeEvent, TopUp
-from marketplace.payments.services import cancel_expired_card_top_up, complete_card_top_up, fail_card_top_up
+from marketplace.payments.services import (
+    cancel_expired_card_top_up,
+    complete_card_top_up,
+    fail_card_top_up,
+    notify_card_top_up_credited,
+)
 
 COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
@@ -159,6 +166,7 @@ def _apply(session: Session, event: WebhookEvent, payment: Payment | None, now: 
         fee = payment.fee if payment.currency == currency else 0
         complete_card_top_up(session, top_up, amount=amount, fee=fee, currency=currency, payment_intent=intent,
                              now=now)
+        notify_card_top_up_credited(session, top_up, now=now)
         return f"credited top-up #{top_up.id}: {_money(amount, currency)}, fee {_money(fee, currency)}"
     if event.type == EXPIRED:
         if top_up.state != "pending":

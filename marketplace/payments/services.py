@@ -10,6 +10,10 @@ an expense.
 
 Credit lines: finance grants, changes or revokes a limit for a verified enterprise, with a reason, audited;
 the wallet's floor becomes ``-limit``.
+
+Notifications: the members who see the wallet (``money_members``: active holders of ``enterprise.finance``) hear
+about money arriving and leaving (``notify_money_members``), in the transaction that moves it and once per event
+(a ``dedupe_key`` per top-up or withdrawal step, besides each service's own once-only guard).
 """
 
 from __future__ import annotations
@@ -23,12 +27,16 @@ from stdnum import luhn
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_audit
+from marketplace.authz import ENTERPRISE_ROLE_PERMISSIONS
 from marketplace.db import utcnow
-from marketplace.enterprises.models import Enterprise
+from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.ledger import flows
 from marketplace.ledger.services import get_account, set_min_balance
+from marketplace.money import format_money
+from marketplace.notifications.services import notify
 from marketplace.payments.models import CreditLine, TopUp
+from marketplace.urls import path_for
 
 MIN_TOP_UP = 100_00  # ¥100
 MAX_TOP_UP = 10_000_000_00  # ¥10,000,000 per request
@@ -61,6 +69,54 @@ def _check_amount(amount: int, field: str = "amount") -> None:
 def _require_verified(enterprise: Enterprise) -> None:
     if not enterprise.is_verified:
         raise NotAllowed(_l("Only verified enterprises can add funds. Submit your enterprise for verification first."))
+
+
+# Who hears about money ----------------------------------------------------------------------------------------
+
+WALLET_PERMISSION = "enterprise.finance"  # the permission that opens the wallet (marketplace.authz)
+
+
+def money_members(session: Session, enterprise_id: int) -> list[User]:
+    """The enterprise's active members who see its wallet (the roles holding ``enterprise.finance``)."""
+    roles = sorted(role for role, permissions in ENTERPRISE_ROLE_PERMISSIONS.items()
+                   if WALLET_PERMISSION in permissions)
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                .where(Membership.enterprise_id == enterprise_id, Membership.role.in_(roles),
+                                       User.is_active.is_(True))
+                                .order_by(User.id)))
+
+
+def notify_money_members(session: Session, enterprise: Enterprise, kind: str, *, amounts: dict[str, int],
+                         currency: str, url: str, dedupe_key: str, params: dict | None = None,
+                         exclude: User | None = None, now: datetime | None = None) -> int:
+    """Notify the wallet's members (but ``exclude``) of a money event, once per ``dedupe_key``; how many were added.
+
+    ``amounts`` (param name -> minor units) are stored formatted, as the other kinds store theirs, each in its
+    reader's locale; the other ``params`` are stored as they are.
+    """
+    readers: dict[str, list[User]] = {}
+    for user in money_members(session, enterprise.id):
+        if exclude is None or user.id != exclude.id:
+            readers.setdefault(user.locale or "en", []).append(user)
+    added = 0
+    for locale, users in readers.items():
+        added += notify(session, users, kind, url=url, dedupe_key=dedupe_key, now=now,
+                        params={"enterprise": enterprise.display_name, **(params or {}),
+                                **{name: format_money(minor, currency, locale=locale)
+                                   for name, minor in amounts.items()}})
+    return added
+
+
+def wallet_path(enterprise_id: int) -> str:
+    return path_for("payments.wallet", enterprise_id=enterprise_id)
+
+
+def notify_card_top_up_credited(session: Session, top_up: TopUp, now: datetime | None = None) -> int:
+    """Tell the wallet's members a card (online) top-up was credited (in-app only: the payer saw it)."""
+    return notify_money_members(session, top_up.enterprise, "card_top_up_credited",
+                                amounts={"amount": top_up.amount_received}, currency=top_up.currency,
+                                url=wallet_path(top_up.enterprise_id), dedupe_key=f"topup:{top_up.id}:credited",
+                                now=now)
 
 
 def request_bank_top_up(session: Session, actor: User, enterprise: Enterprise, amount: int) -> TopUp:
@@ -107,6 +163,14 @@ def confirm_bank_top_up(session: Session, finance: User, top_up: TopUp, amount_r
                  before=before, after={"state": "completed", "amount_received": amount_received,
                                        "requested": top_up.amount_requested}, reason=note.strip(),
                  ip_address=ip_address)
+    other_amount = amount_received != top_up.amount_requested
+    notify_money_members(session, top_up.enterprise,
+                         "bank_top_up_credited_other_amount" if other_amount else "bank_top_up_credited",
+                         amounts={"amount": amount_received,
+                                  **({"requested": top_up.amount_requested} if other_amount else {})},
+                         currency=top_up.currency, url=wallet_path(top_up.enterprise_id),
+                         dedupe_key=f"topup:{top_up.id}:credited", params={"reference": top_up.reference_code},
+                         now=now)
     return top_up
 
 

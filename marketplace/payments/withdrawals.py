@@ -24,8 +24,10 @@ Invariants:
   to the company's own account (对公账户), never to a person's;
 - every request and decision is audited (who, when, before/after, reason, IP).
 
-Notifications: the app sends none for top-ups, so none are sent for withdrawals either (the brand sees the state
-on the wallet page); adding kinds would belong to ``marketplace.notifications``.
+Notifications (``payments.services.notify_money_members``, in the transaction of the decision, dedupe key
+``withdrawal:<id>:<state>``): the wallet's members hear when finance pays (with the bank reference) or rejects
+(with the reason) a withdrawal, in-app and by email; when a member cancels one, the other members hear of it
+in-app only.
 
 Services flush; the request commits.
 """
@@ -50,6 +52,8 @@ from marketplace.ledger import flows
 from marketplace.ledger.services import get_account
 from marketplace.money import format_money
 from marketplace.payments.models import Withdrawal
+from marketplace.payments.services import notify_money_members
+from marketplace.urls import path_for
 
 CODE_PREFIX = "CNW"
 ACCOUNT_NUMBER = re.compile(r"^\d{8,30}$")
@@ -141,6 +145,16 @@ def request_withdrawal(session: Session, actor: User, enterprise: Enterprise, *,
     return withdrawal
 
 
+def _notify(session: Session, withdrawal: Withdrawal, kind: str, *, exclude: User | None = None,
+            now: datetime | None = None, **params) -> int:
+    """Tell the wallet's members (but ``exclude``) what became of ``withdrawal`` (once per state)."""
+    url = path_for("payments.withdrawal_detail", enterprise_id=withdrawal.enterprise_id, withdrawal_id=withdrawal.id)
+    return notify_money_members(
+        session, withdrawal.enterprise, kind, amounts={"amount": withdrawal.amount}, currency=withdrawal.currency,
+        url=url, dedupe_key=f"withdrawal:{withdrawal.id}:{withdrawal.state}", exclude=exclude, now=now,
+        params={"code": withdrawal_code(withdrawal.id), **params})
+
+
 def _locked(session: Session, withdrawal: Withdrawal) -> Withdrawal:
     """The withdrawal, read afresh under its row lock (PostgreSQL; SQLite writers are serialized)."""
     return session.scalar(select(Withdrawal).where(Withdrawal.id == withdrawal.id).with_for_update()
@@ -180,6 +194,7 @@ def pay_withdrawal(session: Session, finance: User, withdrawal: Withdrawal, bank
     record_audit(session, actor=finance, action="withdrawal.pay", object_type="withdrawal", object_id=withdrawal.id,
                  before={"state": "pending"}, after={"state": "paid", "amount": withdrawal.amount,
                                                      "bank_reference": reference}, ip_address=ip_address)
+    _notify(session, withdrawal, "withdrawal_paid", now=now, bank_reference=reference)
     return withdrawal
 
 
@@ -204,6 +219,10 @@ def _release(session: Session, actor: User, withdrawal: Withdrawal, state: str, 
     record_audit(session, actor=actor, action=f"withdrawal.{'reject' if state == 'rejected' else 'cancel'}",
                  object_type="withdrawal", object_id=withdrawal.id, before={"state": "pending"},
                  after={"state": state, "amount": withdrawal.amount}, reason=reason, ip_address=ip_address)
+    if state == "rejected":
+        _notify(session, withdrawal, "withdrawal_rejected", now=now, reason=reason)
+    else:  # cancelled by a member, who knows: the others hear of it
+        _notify(session, withdrawal, "withdrawal_cancelled", exclude=actor, now=now, member=actor.display_name)
     return withdrawal
 
 
