@@ -31,6 +31,24 @@
       if (event.key === "Escape") { closeMenus(null); }
     });
 
+    // Buttons that open a popover (the Menu button of the top bar): the popover opens and closes without script;
+    // here the button says whether it is open, and the main navigation's panel closes when the window grows wide
+    // enough for its links to sit in the bar.
+    document.querySelectorAll("button[popovertarget]").forEach(function (button) {
+      var panel = document.getElementById(button.getAttribute("popovertarget"));
+      if (!panel || typeof panel.hidePopover !== "function") { return; }
+      button.setAttribute("aria-expanded", String(panel.matches(":popover-open")));
+      panel.addEventListener("toggle", function (event) {
+        button.setAttribute("aria-expanded", String(event.newState === "open"));
+      });
+    });
+    var navPanel = document.getElementById("main-nav-panel");
+    if (navPanel && typeof navPanel.hidePopover === "function" && window.matchMedia) {
+      window.matchMedia("(max-width: 860px)").addEventListener("change", function (query) {
+        if (!query.matches && navPanel.matches(":popover-open")) { navPanel.hidePopover(); }
+      });
+    }
+
     // Show the chosen file's name and size next to file inputs.
     document.querySelectorAll("input[type=file]").forEach(function (input) {
       input.addEventListener("change", function () {
