@@ -174,6 +174,30 @@ class FilterFieldView:
                            + (f' aria-describedby="{" ".join(described)}"' if described else ""))
 
 
+def filter_field(form: Any, name: str, kind: str = "text", options: list[tuple[str, str]] | None = None,
+                 placeholder: str | None = None, inputmode: str | None = None) -> Markup:
+    """One field of a GET filter form (the search page, the job board), written in Python: a macro cost ~25 µs a
+    field, and a search page has fifteen. ``kind``: an input type, "select" (with ``options``) or "check"."""
+    f = FilterFieldView(form, name)
+    label = escape(f.label)
+    if kind == "check":
+        return Markup(f'<div class="field field-check{" has-error" if f.errors else ""}">\n'
+                      f'    <input type="checkbox" id="f-{name}" name="{name}" value="y"{" checked" if f.checked else ""}>\n'
+                      f'    <label for="f-{name}">{label}</label>\n  </div>')
+    if kind == "select":
+        control = (f'<select id="f-{name}" name="{name}"{f.aria}>\n'
+                   f'      {select_options(options or [], f.value or f.default)}\n    </select>')
+    else:
+        control = (f'<input type="{escape(kind)}" id="f-{name}" name="{name}" value="{escape(f.value)}"'
+                   + (f' placeholder="{escape(placeholder)}"' if placeholder else "")
+                   + (f' inputmode="{escape(inputmode)}"' if inputmode else "") + f"{f.aria}>")
+    help_ = f'\n    <p class="field-help" id="f-{name}-help">{escape(f.help)}</p>' if f.help else ""
+    errors = (f'\n    <p class="field-error" id="f-{name}-error" role="alert">'
+              f'{" ".join(str(escape(e)) for e in f.errors)}</p>' if f.errors else "")
+    return Markup(f'<div class="field{" has-error" if f.errors else ""}">\n    <label for="f-{name}">{label}</label>\n'
+                  f'    {control}{help_}{errors}\n  </div>')
+
+
 _FIELD_TEXTS: dict[tuple[type, str, str], tuple[str, str]] = {}
 
 
@@ -399,7 +423,7 @@ def init_templating(app: Flask) -> None:
         ENTERPRISE_ROLE_LABELS=ROLE_LABELS,
         get_locale=current_language,
         url_with_page=url_with_page,
-        filter_field_view=FilterFieldView,
+        filter_field=filter_field,
         app_url=app_url,
         layout_links=layout_links,
         select_options=select_options,
