@@ -85,6 +85,39 @@ def url_with_page(page: int) -> str:
     return f"{memo[1]}{int(page)}{memo[2]}"
 
 
+def pagination(page: Any, total_label: str | None = None) -> Markup:
+    """Links to the other pages of a paginated list (``Page`` or alike: ``page``, ``pages``, ``per_page``,
+    ``total``, ``has_prev``, ``has_next``, ``window()``) and "41–60 of 884"; nothing for a single page. Written
+    here, not by a macro (~10 µs instead of ~55 µs): every list page has one. ``_macros/ui.html`` ``pagination``."""
+    if page.pages <= 1:
+        return Markup("")
+    from flask_babel import gettext
+
+    previous, following = escape(gettext("Previous")), escape(gettext("Next"))
+    out = [f'<nav class="pagination" aria-label="{escape(gettext("Pagination"))}">\n']
+    if page.has_prev:
+        out.append(f'<a href="{escape(url_with_page(page.page - 1))}" rel="prev">‹ {previous}</a>\n')
+    else:
+        out.append(f'<span class="disabled" aria-disabled="true">‹ {previous}</span>\n')
+    for number in page.window():
+        if number is None:
+            out.append('<span class="gap" aria-hidden="true">…</span>\n')
+        elif number == page.page:
+            out.append(f'<span class="current" aria-current="page">{int(number)}</span>\n')
+        else:
+            out.append(f'<a href="{escape(url_with_page(number))}">{int(number)}</a>\n')
+    if page.has_next:
+        out.append(f'<a href="{escape(url_with_page(page.page + 1))}" rel="next">{following} ›</a>\n')
+    else:
+        out.append(f'<span class="disabled" aria-disabled="true">{following} ›</span>\n')
+    decimal = number_formats(current_language()).decimal
+    summary = gettext("%(first)s–%(last)s of %(total)s", first=decimal((page.page - 1) * page.per_page + 1),
+                      last=decimal(min(page.page * page.per_page, page.total)),
+                      total=total_label or decimal(page.total))
+    out.append(f'</nav>\n<p class="pagination-summary">{escape(summary)}</p>\n')
+    return Markup("".join(out))
+
+
 def app_url(endpoint: str, **values: Any) -> str:
     """``url_for`` for a link that is the same on every page (static files, fixed pages), built once per app and
     application root (the layout has a dozen)."""
@@ -423,6 +456,7 @@ def init_templating(app: Flask) -> None:
         ENTERPRISE_ROLE_LABELS=ROLE_LABELS,
         get_locale=current_language,
         url_with_page=url_with_page,
+        pagination_html=pagination,
         filter_field=filter_field,
         app_url=app_url,
         layout_links=layout_links,
