@@ -132,52 +132,26 @@ class ResultCard:
         self.id, self.body, self.lists = id, body, lists
 
 
-# A result card's markup, field by field (the values escaped where they are filled in). ``_results.html`` writes
-# the <article> around it and the shortlist control after it. Pieces that depend on the card are chosen in
-# ``result_cards``; labels are ``card_labels`` (escaped once per page).
-_CARD_AVATAR = '<img class="creator-avatar" src="{url}" alt="" width="48" height="48" loading="lazy">'
-_CARD_INITIAL = '<span class="creator-avatar creator-avatar-initial" aria-hidden="true">{initial}</span>'
-_CARD_HANDLE = '<p class="muted small">@{handle}</p>'
-_CARD_VERIFIED = '<span class="badge badge-verified" title="{verified_title}">✓ {verified}</span>'
-_CARD_CLOSED = '<span class="badge badge-unverified">{closed}</span>'
-_CARD_TAGS = '<ul class="tags" aria-label="{categories}">{tags}</ul>'
-_CARD_TAG = '<li class="tag">{}</li>'
-_CARD = """
-        <div class="creator-head">
-          {avatar}
-          <div class="creator-id">
-            <h3 id="creator-{id}-name"><a href="{url}">{name}</a></h3>
-            {handle}
-          </div>
-        </div>
-        <p class="creator-badges">
-          {verified}
-          <span class="badge {badge_class}" title="{badge_title}">{badge_text}</span>
-          {closed}
-        </p>
-        {tags}
-        <dl class="creator-stats">
-          <div><dt>{followers_label}</dt><dd>{followers}</dd></div>
-          <div><dt>{engagement_label}</dt><dd>{engagement}</dd></div>
-          <div><dt>{price_label}</dt><dd>{price}</dd></div>
-        </dl>"""
-
-
 def result_cards(cards: list[CreatorCard], language: str, labels: dict[str, str], category_labels: dict[str, str],
                  in_lists: dict[int, list], price_label: str) -> list[ResultCard]:
-    """Format and write a page of results once, in Python: the template only places them."""
+    """Format and write a page of results once, in Python: the template only places them. A card's markup up to
+    its shortlist control (``creator_articles`` writes the <article> around it and the control after it), every
+    value escaped where it is written; labels are ``card_labels``, escaped once per page. f-strings: ``str.format``
+    with named fields parsed its template again for every card."""
     numbers = number_formats(language)
-    profile_url = UrlPattern("creator_profiles.profile", "creator_id")
-    avatar_url = UrlPattern("creator_profiles.avatar", "creator_id", "v")
+    compact, money, esc = numbers.compact, numbers.money, _escape_text
+    profile_url = UrlPattern.cached("creator_profiles.profile", "creator_id")
+    avatar_url = UrlPattern.cached("creator_profiles.avatar", "creator_id", "v")
     exponent = CURRENCY_EXPONENTS["CNY"]
-    t = {name: _escape_text(value) for name, value in labels.items()}
-    verified = _CARD_VERIFIED.format(verified_title=t["verified_title"], verified=t["verified"])
-    closed = _CARD_CLOSED.format(closed=t["closed"])
+    t = {name: esc(value) for name, value in labels.items()}
+    verified = f'<span class="badge badge-verified" title="{t["verified_title"]}">✓ {t["verified"]}</span>'
+    closed = f'<span class="badge badge-unverified">{t["closed"]}</span>'
     badges = {"unscored": ("badge-unverified", t["unscored_title"], t["unscored"]),
               "authentic": ("badge-verified", t["authentic_title"], t["authentic"]),
               "doubts": ("badge-pending", t["doubts_title"], t["doubts"]),
               "suspicious": ("badge-rejected", t["suspicious_title"], t["suspicious"])}
-    fixed = {"followers_label": t["followers"], "engagement_label": t["engagement"], "price_label": _escape_text(price_label)}
+    followers_label, engagement_label, price_label = t["followers"], t["engagement"], esc(price_label)
+    tags_label = t["categories"]
     rows = []
     for card in cards:
         score = card.authenticity_score
@@ -187,20 +161,38 @@ def result_cards(cards: list[CreatorCard], language: str, labels: dict[str, str]
             kind = "authentic" if score >= 80 else "doubts" if score >= 60 else "suspicious"
             badge_class, badge_title, text = badges[kind]
             badge_text = f"{text} {int(score)}"
-        body = _CARD.format(
-            id=int(card.id), url=profile_url(card.id), name=_escape_text(card.display_name),
-            avatar=(_CARD_AVATAR.format(url=_escape_text(avatar_url(card.id, card.avatar_file_id)))
-                    if card.avatar_file_id else _CARD_INITIAL.format(initial=_escape_text(card.display_name[:1]))),
-            handle=_CARD_HANDLE.format(handle=_escape_text(card.handle)) if card.handle else "",
-            verified=verified if card.verified else "", badge_class=badge_class, badge_title=badge_title,
-            badge_text=badge_text, closed="" if card.accepting_orders else closed,
-            tags=_CARD_TAGS.format(categories=t["categories"], tags="".join(
-                _CARD_TAG.format(_escape_text(category_labels.get(c, c))) for c in card.categories))
-                 if card.categories else "",
-            followers=_escape_text(numbers.compact(card.followers)),
-            engagement=_escape_text(_percent(card.engagement_bp, language)),
-            price="—" if card.price is None else _escape_text(numbers.money(card.price, "CNY", exponent)), **fixed)
-        rows.append(ResultCard(card.id, Markup(body), in_lists.get(card.id, ())))
+        id_, name = int(card.id), esc(card.display_name)
+        if card.avatar_file_id:
+            avatar = (f'<img class="creator-avatar" src="{esc(avatar_url(id_, card.avatar_file_id))}" alt="" '
+                      f'width="48" height="48" loading="lazy">')
+        else:
+            avatar = (f'<span class="creator-avatar creator-avatar-initial" aria-hidden="true">'
+                      f'{esc(card.display_name[:1])}</span>')
+        handle = f'<p class="muted small">@{esc(card.handle)}</p>' if card.handle else ""
+        tags = (f'<ul class="tags" aria-label="{tags_label}">'
+                + "".join(f'<li class="tag">{esc(category_labels.get(c, c))}</li>' for c in card.categories)
+                + "</ul>") if card.categories else ""
+        price = "—" if card.price is None else esc(money(card.price, "CNY", exponent))
+        body = f"""
+        <div class="creator-head">
+          {avatar}
+          <div class="creator-id">
+            <h3 id="creator-{id_}-name"><a href="{profile_url(id_)}">{name}</a></h3>
+            {handle}
+          </div>
+        </div>
+        <p class="creator-badges">
+          {verified if card.verified else ""}
+          <span class="badge {badge_class}" title="{badge_title}">{badge_text}</span>
+          {"" if card.accepting_orders else closed}
+        </p>
+        {tags}
+        <dl class="creator-stats">
+          <div><dt>{followers_label}</dt><dd>{esc(compact(card.followers))}</dd></div>
+          <div><dt>{engagement_label}</dt><dd>{esc(_percent(card.engagement_bp, language))}</dd></div>
+          <div><dt>{price_label}</dt><dd>{price}</dd></div>
+        </dl>"""
+        rows.append(ResultCard(id_, Markup(body), in_lists.get(card.id, ())))
     return rows
 
 
