@@ -46,10 +46,13 @@ from marketplace.notifications.services import (
 bp = Blueprint("notifications", __name__)
 
 
-# A glyph per family of notification kinds (the inbox's icon column); the text says what happened.
+# A glyph per family of notification kinds (the inbox's icon column); the text says what happened. Matched by
+# prefix, first match wins; every kind in ``notifications.services.KINDS`` has one (a test checks it). Money: a
+# top-up added to the wallet (⊕), a withdrawal paid out to the bank (↗), or its amount back in the wallet (↩).
 KIND_ICONS = {"offer": "¥", "application": "✚", "job": "▤", "draft": "▣", "revision": "✎", "published": "▶",
               "confirm": "✓", "order": "◷", "cancel": "✕", "dispute": "⚖", "message": "✉", "removal": "⚠",
-              "review": "★"}
+              "review": "★", "bank_top_up": "⊕", "card_top_up": "⊕", "withdrawal_paid": "↗",
+              "withdrawal_rejected": "↩", "withdrawal_cancelled": "↩"}
 
 
 def kind_icon(kind: str) -> str:
