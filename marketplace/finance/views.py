@@ -22,6 +22,7 @@ from marketplace.payments import services as payment_services
 from marketplace.payments.forms import CancelForm, ConfirmBankTopUpForm, CreditLineForm
 from marketplace.payments.models import CreditLine, TopUp, Withdrawal
 from marketplace.payments.services import parse_reference_code
+from marketplace.payments.views import wallet_holds
 from marketplace.payments.withdrawals import pending_withdrawals_total
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
@@ -238,8 +239,9 @@ def credit_line(enterprise_id: int):
                                                   AuditEntry.object_id == enterprise.id)
                          .order_by(AuditEntry.id.desc()).limit(20)).all()
     status = refused or (400 if form.errors else 200)
+    # The wallet summary as the brand sees it, held money included (what finance weighs before granting credit).
     return render_template("finance/credit_line.html", enterprise=enterprise, form=form, line=line,
-                           summary=summary, history=history), status
+                           summary=summary, **wallet_holds(enterprise.id), history=history), status
 
 
 from marketplace.finance import withdrawal_views  # noqa: E402,F401 - registers the withdrawal pages on ``bp``

@@ -104,6 +104,17 @@ def held_funds(enterprise_id: int) -> list[tuple[LedgerAccount, int]]:
     return [(row, row.normal_balance) for row in rows]
 
 
+def wallet_holds(enterprise_id: int) -> dict:
+    """What the wallet summary (``payments/_summary.html``) shows held beside the available balance, as template
+    context: ``held`` (``held_funds``), ``held_total`` (their sum) and ``pending_withdrawals`` (newest first).
+    The brand's wallet page and finance's credit-line page both show them."""
+    held = held_funds(enterprise_id)
+    pending_withdrawals = get_session().scalars(select(Withdrawal).where(Withdrawal.enterprise_id == enterprise_id,
+                                                                         Withdrawal.state == "pending")
+                                                .order_by(Withdrawal.id.desc())).all()
+    return {"held": held, "held_total": sum(amount for _, amount in held), "pending_withdrawals": pending_withdrawals}
+
+
 @bp.get("/enterprises/<int:enterprise_id>/wallet")
 @login_required
 def wallet(enterprise_id: int):
@@ -111,18 +122,14 @@ def wallet(enterprise_id: int):
     authz.require("enterprise.finance", enterprise)
     db = get_session()
     summary = services.wallet_summary(db, enterprise.id)
-    held = held_funds(enterprise.id)
+    holds = wallet_holds(enterprise.id)
     pending = db.scalars(select(TopUp).where(TopUp.enterprise_id == enterprise.id, TopUp.state == "pending")
                          .order_by(TopUp.id.desc())).all()
     account, query = _wallet_postings(enterprise.id)
     page = paginate(db, query, per_page=25) if query is not None else None
-    pending_withdrawals = db.scalars(select(Withdrawal).where(Withdrawal.enterprise_id == enterprise.id,
-                                                              Withdrawal.state == "pending")
-                                     .order_by(Withdrawal.id.desc())).all()
     return render_template(
-        "payments/wallet.html", enterprise=enterprise, summary=summary, held=held,
-        pending_withdrawals=pending_withdrawals,
-        held_total=sum(amount for _, amount in held), pending=pending, page=page, form=TopUpForm(),
+        "payments/wallet.html", enterprise=enterprise, summary=summary, **holds, pending=pending, page=page,
+        form=TopUpForm(),
         card_enabled=card_top_ups_enabled(), kinds=KIND_LABELS_KEYS, kind=request.args.get("kind", ""),
         date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), action_form=ActionForm(),
     )
