@@ -138,6 +138,16 @@ def outbox_link(live_app):
     return find
 
 
+def watch_console(*pages) -> list[str]:
+    """Every script error and console error (CSP reports included) of ``pages``, as they happen: a test asserts
+    the list at its end."""
+    errors: list[str] = []
+    for p in pages:
+        p.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        p.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 @pytest.fixture
 def shot(request):
     """Save a full-page screenshot named after the test and a step."""

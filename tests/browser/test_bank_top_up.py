@@ -20,6 +20,7 @@ from marketplace.payments.models import TopUp
 from marketplace.payments.services import parse_reference_code
 from marketplace.seed import licence_png
 from marketplace.staff.services import create_staff
+from tests.browser.conftest import watch_console
 from tests.ledger_helpers import assert_balances, assert_ledger_sound
 
 PASSWORD = "walnut ledger harbour 31"
@@ -80,10 +81,7 @@ def verified_enterprise_with_finance_member(live_db) -> int:
 
 def test_brand_tops_up_by_bank_transfer_and_finance_confirms_what_arrived(page, staff_page, live, live_db, shot):
     enterprise_id = verified_enterprise_with_finance_member(live_db)
-    console_errors: list[str] = []
-    for p in (page, staff_page):
-        p.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-        p.on("pageerror", lambda error: console_errors.append(str(error)))
+    console_errors = watch_console(page, staff_page)
 
     # The brand's finance member opens the wallet from the navigation: nothing in it yet.
     log_in(page, live, "fiona@example.com")

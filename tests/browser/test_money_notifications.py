@@ -14,6 +14,7 @@ from marketplace.ledger import flows
 from marketplace.mail.models import OutboxEmail
 from marketplace.notifications.models import Notification
 from marketplace.payments.withdrawals import request_withdrawal, withdrawal_code
+from tests.browser.conftest import watch_console
 from tests.browser.test_bank_top_up import (  # noqa: F401 - staff_page is a fixture
     log_in,
     main_nav,
@@ -35,10 +36,7 @@ def test_a_rejected_withdrawal_reaches_the_brand_through_the_bell(page, staff_pa
                                         account_name="杭州湖畔茶饮有限公司", bank_name="招商银行杭州西湖支行",
                                         account_number="6214830123456789", request_key="browser-notify")
         withdrawal_id, code = withdrawal.id, withdrawal_code(withdrawal.id)
-    errors: list[str] = []
-    for p in (page, staff_page):
-        p.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        p.on("pageerror", lambda error: errors.append(str(error)))
+    errors = watch_console(page, staff_page)
 
     # The brand's wallet: the pending withdrawal is held, and the summary says so.
     log_in(page, live, "fiona@example.com")

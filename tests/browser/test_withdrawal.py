@@ -13,6 +13,7 @@ from marketplace.audit.models import AuditEntry
 from marketplace.ledger import flows
 from marketplace.payments.models import Withdrawal
 from marketplace.payments.withdrawals import withdrawal_code
+from tests.browser.conftest import watch_console
 from tests.browser.test_bank_top_up import (  # noqa: F401 - staff_page is a fixture
     log_in,
     main_nav,
@@ -28,10 +29,7 @@ def test_brand_withdraws_and_finance_pays_it(page, staff_page, live, live_db, sh
     enterprise_id = verified_enterprise_with_finance_member(live_db)
     with live_db() as session:
         flows.top_up(session, enterprise_id=enterprise_id, amount=10_000_00, rail="bank", key="browser-withdrawal")
-    console_errors: list[str] = []
-    for p in (page, staff_page):
-        p.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-        p.on("pageerror", lambda error: console_errors.append(str(error)))
+    console_errors = watch_console(page, staff_page)
 
     # The brand's finance member opens the wallet and asks to withdraw ¥3,000 to the company's account.
     log_in(page, live, "fiona@example.com")
