@@ -238,7 +238,9 @@ def test_message_rules(session, deal):
 
 
 IMPORTANT = {"offer_received", "application_accepted", "job_rejected", "draft_submitted", "revision_requested",
-             "confirmed", "dispute_opened", "dispute_decided"}
+             "confirmed", "dispute_opened", "dispute_decided",
+             # the wallet's (payments: money notifications)
+             "bank_top_up_credited", "bank_top_up_credited_other_amount", "withdrawal_paid", "withdrawal_rejected"}
 
 
 def test_the_important_kinds_are_the_issues_list():
