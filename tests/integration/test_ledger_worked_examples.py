@@ -21,7 +21,7 @@ from marketplace.ledger.services import (
 )
 from tests.ledger_helpers import assert_balances, assert_ledger_sound
 
-E, C, O, B, P = 7, 3, 11, 5, 9  # enterprise, creator, order, boost, payout ids
+E, C, ORD, B, P = 7, 3, 11, 5, 9  # enterprise, creator, order, boost, payout ids
 W = flows.enterprise_available(E)
 
 
@@ -43,19 +43,19 @@ def test_stripe_top_up_books_the_fee_as_expense(session):
 
 def test_fund_release_clear_withhold_payout(session):
     flows.top_up(session, enterprise_id=E, amount=200_000, rail="bank", key="topup:1")
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=100_000, service_fee=5_000, key="order:11:fund")
-    assert_balances(session, {W: 95_000, flows.order_escrow(O): 105_000})
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=100_000, service_fee=5_000, key="order:11:fund")
+    assert_balances(session, {W: 95_000, flows.order_escrow(ORD): 105_000})
 
     split = EscrowRelease(price=100_000, service_fee=5_000, commission=5_000, retention=19_000)
-    flows.release_escrow(session, order_id=O, creator_id=C, split=split, key="order:11:release")
+    flows.release_escrow(session, order_id=ORD, creator_id=C, split=split, key="order:11:release")
     assert_balances(session, {
-        flows.order_escrow(O): 19_000, flows.creator_pending(C): 76_000,
+        flows.order_escrow(ORD): 19_000, flows.creator_pending(C): 76_000,
         flows.REVENUE_SERVICE_FEE: 5_000, flows.REVENUE_COMMISSION: 5_000, W: 95_000,
     })
 
-    flows.release_retention(session, order_id=O, creator_id=C, enterprise_id=E, to_creator=15_200,
+    flows.release_retention(session, order_id=ORD, creator_id=C, enterprise_id=E, to_creator=15_200,
                             to_enterprise=3_800, key="order:11:retention")
-    assert_balances(session, {flows.order_escrow(O): 0, flows.creator_pending(C): 91_200, W: 98_800})
+    assert_balances(session, {flows.order_escrow(ORD): 0, flows.creator_pending(C): 91_200, W: 98_800})
 
     flows.clear_pending(session, creator_id=C, amount=91_200, key="creator:3:clear:1")
     flows.withhold_tax(session, creator_id=C, amount=11_392, key="payout:9:tax")
@@ -71,8 +71,8 @@ def test_fund_release_clear_withhold_payout(session):
 
 def test_failed_payout_returns_the_money(session):
     flows.top_up(session, enterprise_id=E, amount=50_000, rail="bank", key="t")
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=50_000, service_fee=0, key="f")
-    flows.release_escrow(session, order_id=O, creator_id=C, key="r",
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=50_000, service_fee=0, key="f")
+    flows.release_escrow(session, order_id=ORD, creator_id=C, key="r",
                          split=EscrowRelease(price=50_000, service_fee=0, commission=0, retention=0))
     flows.clear_pending(session, creator_id=C, amount=50_000, key="c")
     flows.start_payout(session, payout_id=P, creator_id=C, amount=50_000, key="s")
@@ -84,13 +84,13 @@ def test_failed_payout_returns_the_money(session):
 
 def test_refund_whole_and_part(session):
     flows.top_up(session, enterprise_id=E, amount=100_000, rail="bank", key="t")
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=60_000, service_fee=3_000, key="f")
-    flows.refund_escrow(session, order_id=O, enterprise_id=E, amount=25_200, key="refund:part")
-    assert_balances(session, {W: 62_200, flows.order_escrow(O): 37_800})
-    flows.refund_escrow(session, order_id=O, enterprise_id=E, amount=37_800, key="refund:rest")
-    assert_balances(session, {W: 100_000, flows.order_escrow(O): 0})
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=60_000, service_fee=3_000, key="f")
+    flows.refund_escrow(session, order_id=ORD, enterprise_id=E, amount=25_200, key="refund:part")
+    assert_balances(session, {W: 62_200, flows.order_escrow(ORD): 37_800})
+    flows.refund_escrow(session, order_id=ORD, enterprise_id=E, amount=37_800, key="refund:rest")
+    assert_balances(session, {W: 100_000, flows.order_escrow(ORD): 0})
     with pytest.raises(InsufficientFunds):
-        flows.refund_escrow(session, order_id=O, enterprise_id=E, amount=1, key="refund:more")
+        flows.refund_escrow(session, order_id=ORD, enterprise_id=E, amount=1, key="refund:more")
     assert_ledger_sound(session)
 
 
@@ -103,8 +103,8 @@ def test_boost_hold_spend_release_from_enterprise_and_creator(session):
     assert_balances(session, {W: 20_000, flows.boost_budget(B): 0, flows.REVENUE_BOOST: 10_000})
 
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t2")
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=10_000, service_fee=0, key="f")
-    flows.release_escrow(session, order_id=O, creator_id=C, key="r",
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=10_000, service_fee=0, key="f")
+    flows.release_escrow(session, order_id=ORD, creator_id=C, key="r",
                          split=EscrowRelease(price=10_000, service_fee=0, commission=0, retention=0))
     flows.clear_pending(session, creator_id=C, amount=10_000, key="c")
     flows.hold_boost(session, boost_id=B + 1, payer=("creator", C), amount=10_000, key="b2:hold")
@@ -126,19 +126,19 @@ def test_insufficient_funds_writes_nothing(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
     before = _txn_count(session)
     with pytest.raises(InsufficientFunds):
-        flows.fund_escrow(session, order_id=O, enterprise_id=E, price=10_000, service_fee=500, key="f")
+        flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=10_000, service_fee=500, key="f")
     assert _txn_count(session) == before
-    assert_balances(session, {W: 10_000, flows.order_escrow(O): 0})
+    assert_balances(session, {W: 10_000, flows.order_escrow(ORD): 0})
     assert_ledger_sound(session)
 
 
 def test_credit_line_lets_the_wallet_go_negative_to_the_limit(session):
     flows.open_enterprise_wallet(session, E)
     set_min_balance(session, W, -50_000)
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=40_000, service_fee=2_000, key="f1")
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=40_000, service_fee=2_000, key="f1")
     assert_balances(session, {W: -42_000})
     with pytest.raises(InsufficientFunds):
-        flows.fund_escrow(session, order_id=O + 1, enterprise_id=E, price=8_000, service_fee=400, key="f2")
+        flows.fund_escrow(session, order_id=ORD + 1, enterprise_id=E, price=8_000, service_fee=400, key="f2")
     flows.top_up(session, enterprise_id=E, amount=42_000, rail="bank", key="repay")
     assert_balances(session, {W: 0})
     assert_ledger_sound(session)
@@ -146,19 +146,19 @@ def test_credit_line_lets_the_wallet_go_negative_to_the_limit(session):
 
 def test_same_key_same_content_posts_once(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
-    first = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
-    again = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    first = flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    again = flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
     assert again.id == first.id
-    assert_balances(session, {W: 4_750, flows.order_escrow(O): 5_250})
+    assert_balances(session, {W: 4_750, flows.order_escrow(ORD): 5_250})
     assert_ledger_sound(session)
 
 
 def test_same_key_different_content_is_refused(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
     with pytest.raises(IdempotencyConflict):
-        flows.fund_escrow(session, order_id=O, enterprise_id=E, price=6_000, service_fee=300, key="f")
-    assert_balances(session, {W: 4_750, flows.order_escrow(O): 5_250})
+        flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=6_000, service_fee=300, key="f")
+    assert_balances(session, {W: 4_750, flows.order_escrow(ORD): 5_250})
 
 
 def test_unbalanced_and_non_integer_legs_are_refused(session):
@@ -173,9 +173,9 @@ def test_unbalanced_and_non_integer_legs_are_refused(session):
 
 def test_reversal_restores_every_balance(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
-    txn = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    txn = flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
     reverse(session, txn, key="f:reversal", memo="Funded by mistake")
-    assert_balances(session, {W: 10_000, flows.order_escrow(O): 0})
+    assert_balances(session, {W: 10_000, flows.order_escrow(ORD): 0})
     postings = session.scalar(select(func.count()).select_from(Posting))
     assert postings == 2 + 2 + 2  # nothing was edited or deleted: the reversal added its own postings
     assert_ledger_sound(session)
@@ -185,18 +185,18 @@ def test_post_returns_the_row_it_wrote(session, make_user):
     """``post`` hands back the transaction's values (no ORM object); ``load`` gives the ORM row and postings."""
     actor = make_user()
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
-    txn = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f",
+    txn = flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f",
                             actor_id=actor.id)
     assert isinstance(txn, PostedTransaction)
     row = session.scalars(select(LedgerTransaction).where(LedgerTransaction.idempotency_key == "f")).one()
     assert txn == PostedTransaction.of(row)  # every value as stored, created_at to the microsecond
     assert (txn.kind, txn.reference_type, txn.reference_id, txn.created_by_id, txn.reverses_id, txn.memo) == (
-        "fund_escrow", "order", O, actor.id, None, "")
+        "fund_escrow", "order", ORD, actor.id, None, "")
     loaded = txn.load(session)
     assert loaded is row
     assert sorted((p.account.code, p.amount, p.balance_after) for p in loaded.postings) == [
-        (W, 5_250, -4_750), (flows.order_escrow(O), -5_250, -5_250)]
-    assert flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f",
+        (W, 5_250, -4_750), (flows.order_escrow(ORD), -5_250, -5_250)]
+    assert flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f",
                              actor_id=actor.id) == txn  # a replay returns the same values
 
 
@@ -205,18 +205,18 @@ def test_post_keeps_loaded_accounts_in_step(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
     wallet = session.scalars(select(LedgerAccount).where(LedgerAccount.code == W)).one()
     assert (wallet.balance, wallet.posting_count) == (-10_000, 1)
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
     assert (wallet.balance, wallet.posting_count) == (-4_750, 2)
     assert session.scalar(select(LedgerAccount.balance).where(LedgerAccount.code == W)) == -4_750
 
 
 def test_reversal_of_a_loaded_transaction(session):
     flows.top_up(session, enterprise_id=E, amount=10_000, rail="bank", key="t")
-    txn = flows.fund_escrow(session, order_id=O, enterprise_id=E, price=5_000, service_fee=250, key="f")
+    txn = flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=5_000, service_fee=250, key="f")
     reversal = reverse(session, txn.load(session), key="f:reversal")
     assert (reversal.kind, reversal.reverses_id, reversal.memo) == ("reversal:fund_escrow", txn.id,
                                                                     f"Reversal of #{txn.id}")
-    assert_balances(session, {W: 10_000, flows.order_escrow(O): 0})
+    assert_balances(session, {W: 10_000, flows.order_escrow(ORD): 0})
     assert_ledger_sound(session)
 
 
@@ -276,6 +276,6 @@ def test_withdrawal_never_draws_on_the_credit_line(session):
         flows.brand_withdrawal(session, enterprise_id=E, amount=10_001, key="w")
     flows.brand_withdrawal(session, enterprise_id=E, amount=10_000, key="w2")
     assert_balances(session, {W: 0, flows.CASH_BANK: 0})
-    flows.fund_escrow(session, order_id=O, enterprise_id=E, price=20_000, service_fee=0, key="f")  # spending may
+    flows.fund_escrow(session, order_id=ORD, enterprise_id=E, price=20_000, service_fee=0, key="f")  # spending may
     assert_balances(session, {W: -20_000})
     assert_ledger_sound(session)

@@ -1,7 +1,7 @@
 """foundation: accounts, enterprises, staff, outbox, audit
 
 Revision ID: 1093ec1df638
-Revises: 
+Revises:
 Create Date: 2026-11-27 18:43:48.600842
 """
 
