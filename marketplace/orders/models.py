@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -179,6 +179,7 @@ class Order(Base):
         Index("ix_orders_state_auto_confirm_at", "state", "auto_confirm_at"),
         Index("ix_orders_state_live_until", "state", "live_until"),
         Index("ix_orders_state_live_checked_at", "state", "live_checked_at"),
+        Index("ix_orders_state_review_until", "state", "review_until"),  # the review window's reminder
         Index("ix_orders_campaign_id_state_updated_at", "campaign_id", "state", "updated_at", "id"),  # board filter
         Index("ix_orders_job_id", "job_id"),
     )
@@ -221,6 +222,11 @@ class Order(Base):
     live_checked_at: Mapped[datetime | None]  # last asked the platform whether the work is still live
     review_until: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The deadline each reminder was last sent for (``timers.send_reminders``, ``reviews.close_review_windows``):
+    # a reminder goes once per deadline, and again if the deadline moves.
+    offer_reminded_for: Mapped[datetime | None]  # offer_expires_at
+    confirm_reminded_for: Mapped[datetime | None]  # auto_confirm_at
+    review_reminded_for: Mapped[datetime | None]  # review_until
     work_url: Mapped[str] = mapped_column(String(300), default="")
     work_external_id: Mapped[str | None] = mapped_column(String(64))
     disputed_from: Mapped[str | None] = mapped_column(String(20))
@@ -408,6 +414,9 @@ class Review(Base):
         UniqueConstraint("order_id", "author_side"),
         one_of("author_side", ("brand", "creator")),
         Index("ix_order_reviews_creator_id_visible_created_at", "creator_id", "visible", "created_at"),
+        # The hidden reviews (few: those of open windows) for the timer that reveals them when the window closes.
+        Index("ix_order_reviews_order_id_hidden", "order_id", sqlite_where=text("visible = 0"),
+              postgresql_where=text("NOT visible")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

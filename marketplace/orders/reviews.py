@@ -8,6 +8,7 @@ counts visible brand reviews only, and is recomputed whenever one becomes visibl
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -75,20 +76,43 @@ def refresh_creator_rating(session: Session, creator_id: int) -> None:
     session.flush()  # the search index follows the creator's rating columns (creators.search_index)
 
 
-def close_review_windows(session: Session, now: datetime, limit: int = 200) -> int:
-    """Timer: reveal the reviews of orders whose window closed; remind one day before. Safe to run twice."""
-    from marketplace.orders.models import Order as O
+def _remind_unwritten(session: Session, now: datetime, order: Order, dedupe_key: str) -> int:
+    """Remind each side of ``order`` that has not reviewed it that the window closes soon; how many were notified."""
+    written = set(session.scalars(select(Review.author_side).where(Review.order_id == order.id)))
+    return sum(services.notify_side(session, order, side, "review_window_closing", now=now, dedupe_key=dedupe_key)
+               for side in ("brand", "creator") if side not in written)
 
-    due = list(session.scalars(select(O).where(O.review_until.is_not(None), O.review_until <= now,
-                                               O.review_until > now - timedelta(days=30))
-                               .order_by(O.review_until).limit(limit)))
-    revealed = sum(reveal(session, order) for order in due)
-    soon = session.scalars(select(O).where(O.review_until > now, O.review_until <= now + timedelta(days=1),
-                                           O.state.in_(REVIEWABLE_STATES)).limit(limit))
-    for order in soon:
-        written = set(session.scalars(select(Review.author_side).where(Review.order_id == order.id)))
-        for side in ("brand", "creator"):
-            if side not in written:
-                services.notify_side(session, order, side, "review_window_closing", now=now,
-                                     dedupe_key=f"review-closing:{order.id}")
+
+def close_review_windows(session: Session, now: datetime) -> int:
+    """Timer: reveal the reviews of orders whose window closed; remind one day before. Safe to run twice; how many
+    reviews became visible.
+
+    Walked like the deadline timers (``timers._walk``: keyset on (review_until, id), ``BATCH`` orders a run, each
+    locked and acted on in a savepoint of its own). Only the orders still holding a hidden review are selected
+    (through the partial index on hidden reviews), so the revealed ones never take a run's batch again, and a
+    window closed long ago (the timer stopped for a while) is revealed too: there is no look-back limit. The
+    reminder goes to the sides that have not written, once per ``review_until`` (``timers.remind_before``, the
+    order's ``review_reminded_for``).
+    """
+    from marketplace.orders.timers import _walk, remind_before  # the timers module imports this one
+
+    revealed = 0
+
+    def close(order_id: int) -> object:
+        nonlocal revealed
+        order = services.lock_order(session, order_id)  # a review written at the last moment is seen, or waits
+        if order.review_until is None or order.review_until > now:
+            return None
+        changed = reveal(session, order)
+        revealed += changed
+        return changed
+
+    # IN rather than EXISTS: SQLite then reads the few hidden reviews (their partial index) and looks their orders
+    # up, instead of probing every order whose window ever closed.
+    hidden = select(Review.order_id).where(~Review.visible)
+    due = select(Order.review_until, Order.id).where(Order.id.in_(hidden), Order.review_until <= now)
+    _walk(session, "orders.review_window", "order", due, Order.review_until, Order.id, close)
+    remind_before(session, "orders.review_window", states=REVIEWABLE_STATES, deadline=Order.review_until,
+                  reminded=Order.review_reminded_for, key="review-closing", now=now, ahead=now + timedelta(days=1),
+                  notify=partial(_remind_unwritten, session, now))
     return revealed

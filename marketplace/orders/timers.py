@@ -10,8 +10,10 @@ runner, so tests drive them with a controllable clock.
 - ``orders.live_window``: completed orders whose live window passed → closed, retention released; and a
   check with the platform connector that works still in their window are live (removed → pro-rata refund);
 - ``orders.close_jobs``: open jobs past their application deadline → closed;
-- ``orders.review_window``: reviews revealed when the window closes;
-- ``orders.reminders``: a notification a day before each deadline (offer expiry, auto-confirm).
+- ``orders.review_window``: reviews revealed when the window closes (``reviews.close_review_windows``), and a
+  reminder a day before to each side that has not written;
+- ``orders.reminders``: a notification a day before each deadline (offer expiry, auto-confirm), once per
+  deadline (``remind_before``: the order keeps the deadline it was reminded of).
 
 One row's failure is that row's alone. A run is one transaction (the runner commits it), and each due row is
 acted on in a savepoint of its own (``_isolated``): when acting on it raises (a domain error from a state
@@ -34,13 +36,16 @@ a failed check as asked (``live_checked_at``): the order goes to the back of the
 turn comes round again, so failing works cannot take a run's whole ``limit`` every time. When the connection or
 the run's transaction itself is lost, the run cannot go on: that error goes up to the runner
 (``marketplace.jobs``), which rolls the run back, logs it and runs the job again on a later tick.
-(``orders.review_window`` is ``reviews.close_review_windows``: not walked this way yet.)
+
+The reminders and the review window walk the same way, and select only the rows not yet dealt with (an order
+not reminded of its deadline yet, an order with hidden reviews), so more due rows than a ``BATCH`` are all
+reached in a few runs rather than the same first ``BATCH`` coming back every time.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -193,25 +198,72 @@ def close_due_jobs(session: Session, now: datetime) -> int:
     return _walk(session, "orders.close_jobs", "job", due, Job.application_deadline, Job.id, close)
 
 
-def _remind(session: Session, side: str, kind: str, key: str, now: datetime, order_id: int) -> int:
-    return services.notify_side(session, session.get(Order, order_id), side, kind, now=now,
-                                dedupe_key=f"{key}:{order_id}")
+def _dedupe_key(key: str, order_id: int, reminded_for: datetime | None, deadline: datetime) -> str:
+    # An order's first reminder has the key reminders always had (an order reminded before the reminded-for
+    # columns existed is not reminded twice); the reminder of a moved deadline adds the deadline.
+    if reminded_for is None:
+        return f"{key}:{order_id}"
+    return f"{key}:{order_id}:{deadline:%Y%m%dT%H%M%S}"
+
+
+def remind_before(session: Session, job: str, *, states: Collection[str], deadline, reminded, key: str,
+                  now: datetime, ahead: datetime, notify: Callable[[Order, str], int]) -> int:
+    """Remind the orders in ``states`` whose ``deadline`` falls in (``now``, ``ahead``] and which were not reminded
+    of that deadline yet (``reminded``, the column holding the deadline last reminded of, differs from it):
+    ``notify(order, dedupe_key)`` for each, in deadline order, ``BATCH`` orders a run; how many notifications it
+    added.
+
+    Each order is locked and checked again before it is reminded (two runners at once remind it once), and its
+    ``reminded`` column is set to the deadline even when nobody could be notified (no active user, or the dedupe
+    key found the notification already there): it is dealt with, and the next run does not pick it up again."""
+    sent = 0
+
+    def remind(order_id: int) -> object:
+        nonlocal sent
+        order = services.lock_order(session, order_id)
+        due, reminded_for = getattr(order, deadline.key), getattr(order, reminded.key)
+        if order.state not in states or due is None or not now < due <= ahead or reminded_for == due:
+            return None  # another runner reminded it, or it moved on meanwhile
+        added = notify(order, _dedupe_key(key, order.id, reminded_for, due))
+        setattr(order, reminded.key, due)
+        session.flush()  # before counting: a failure here is the row's (its savepoint rolls back)
+        sent += added
+        return True
+
+    due = select(deadline, Order.id).where(Order.state.in_(tuple(states)), deadline > now, deadline <= ahead,
+                                           reminded.is_distinct_from(deadline))
+    _walk(session, job, "order", due, deadline, Order.id, remind)
+    return sent
+
+
+def _notify(session: Session, side: str, kind: str, now: datetime, order: Order, dedupe_key: str) -> int:
+    return services.notify_side(session, order, side, kind, now=now, dedupe_key=dedupe_key)
 
 
 def send_reminders(session: Session, now: datetime) -> int:
-    """A notification one reminder period before each deadline (once: deduplicated per order and deadline);
-    how many notifications were added (0 when run again)."""
+    """A notification one reminder period (``ORDER_REMINDER_HOURS``) before each deadline: to the creator before
+    an offer expires, to the brand before a published order is confirmed automatically. How many notifications
+    were added (0 when run again).
+
+    Once per deadline, kept on the order: ``offer_reminded_for`` / ``confirm_reminded_for`` hold the deadline a
+    reminder was sent for, and a run selects only the orders within the period whose column differs from their
+    deadline (``remind_before``), paging through the period (keyset on (deadline, id)), so reminded orders do not
+    take a run's ``BATCH`` again and the ones behind them are reminded in turn. A column on the order rather than
+    a NOT EXISTS on the notifications: those are per user (the brand's side is several) and their unique
+    (user_id, dedupe_key) index does not serve a lookup by the key alone, and a side with no active user gets no
+    notification, so its order would be selected again on every run. A deadline that moves (no service moves one
+    today; a revision pushing ``auto_confirm_at`` later would) is a new deadline: reminded once more, once, with
+    the deadline in the notification's dedupe key.
+    """
     ahead = now + timedelta(hours=current_app.config["ORDER_REMINDER_HOURS"])
-    reminders = (("offered", Order.offer_expires_at, "creator", "offer_expiring", "offer-expiring"),
-                 ("published", Order.auto_confirm_at, "brand", "confirm_reminder", "confirm-reminder"))
+    reminders = (("offered", Order.offer_expires_at, Order.offer_reminded_for, "creator", "offer_expiring",
+                  "offer-expiring"),
+                 ("published", Order.auto_confirm_at, Order.confirm_reminded_for, "brand", "confirm_reminder",
+                  "confirm-reminder"))
     sent = 0
-    for state, deadline, side, kind, key in reminders:
-        ids = list(session.scalars(select(Order.id).where(Order.state == state, deadline > now, deadline <= ahead)
-                                   .order_by(deadline, Order.id).limit(BATCH)))
-        remind = partial(_remind, session, side, kind, key, now)
-        for order_id in ids:
-            result = _isolated(session, "orders.reminders", "order", order_id, remind)
-            sent += 0 if result is FAILED else result
+    for state, deadline, reminded, side, kind, key in reminders:
+        sent += remind_before(session, "orders.reminders", states=(state,), deadline=deadline, reminded=reminded,
+                              key=key, now=now, ahead=ahead, notify=partial(_notify, session, side, kind, now))
     return sent
 
 
