@@ -95,6 +95,21 @@ def test_the_credit_line_page_shows_what_the_wallet_page_shows_held(session, cli
                                             flows.withdrawal_held(b.withdrawal.id))) == 10_000_00
 
 
+def test_the_notes_speak_to_the_brand_on_its_wallet_and_of_it_to_canal_staff(client, login_as, held_brand,
+                                                                            finance_staff):
+    wallet, credit_line = (page_text(html) for html in both_pages(client, login_as, held_brand, finance_staff))
+    to_brand = ("Released to creators when you confirm, or returned to you.",
+                "Paid to your bank account by Canal finance, or returned to you.",
+                "No credit line. Canal finance can grant one for regular spending.")
+    of_brand = ("Released to creators when the brand confirms, or returned to the brand.",
+                "To be paid to the brand's bank account by Canal finance, or returned to its wallet.",
+                "No credit line yet.")
+    for note in to_brand:
+        assert note in wallet and note not in credit_line
+    for note in of_brand[:2]:
+        assert note in credit_line and note not in wallet
+
+
 def test_the_held_figures_follow_the_withdrawal_on_both_pages(session, client, login_as, held_brand, finance_staff,
                                                               decide):
     b = held_brand
