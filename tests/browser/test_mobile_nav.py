@@ -203,3 +203,31 @@ def test_wide_screens_keep_the_links_in_the_bar(browser, demo, shot, email, widt
         assert header["y"] <= box["y"] and box["y"] + box["height"] <= header["y"] + header["height"], box
     assert errors == []
     context.close()
+
+
+def test_the_bar_fits_a_phone_in_chinese(browser, demo, live_app, shot):
+    """In Simplified Chinese the button reads 菜单 and the bar (bell, context switcher with the enterprise's Chinese
+    name, account) still fits 390 px on one line; the panel's links are the Chinese ones."""
+    with LiveDB(live_app) as session:
+        session.scalar(select(User).where(User.email == "owner@lumen.demo")).locale = "zh_CN"
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    page = context.new_page()
+    errors = _watch_errors(page)
+    _login(page, demo, "owner@lumen.demo")  # the login form in English; the pages after it in the user's language
+    button = page.locator("header.topbar").get_by_role("button", name="菜单")
+    expect(button).to_be_visible()
+    _assert_bar_fits(page, PHONE["width"])
+    assert _horizontal_overflow(page) <= PHONE["width"]
+    # The overview's details list stacks each term above its value (side by side left the values ~90 px wide).
+    term, value = page.locator("dl.details dt").first.bounding_box(), page.locator("dl.details dd").first.bounding_box()
+    assert value["y"] >= term["y"] + term["height"] - 1 and abs(value["x"] - term["x"]) < 1, (term, value)
+    shot(page, "owner-zh-closed")
+    button.click()
+    expect(page.locator("nav.mainnav")).to_be_visible()  # its accessible name is in Chinese too
+    links = _visible_nav_links(page)
+    assert any("达人" in text for text in links), links  # 发现达人 (Find creators)
+    assert not any(text in links for text in ("Overview", "Find creators", "Orders")), links
+    assert _horizontal_overflow(page) <= PHONE["width"]
+    shot(page, "owner-zh-open")
+    assert errors == []
+    context.close()
