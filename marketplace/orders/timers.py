@@ -60,6 +60,8 @@ from marketplace.orders.models import Job, LiveReport, Order
 log = logging.getLogger("canal.orders.timers")
 
 BATCH = 200  # rows a deadline timer acts on in one run (rows that fail, or that another runner did, do not count)
+TRIES = 10  # a run tries at most TRIES × BATCH rows: when everything fails (the ledger or the database is broken),
+# a run must not go through every due row, every 30 s
 
 FAILED = object()  # what ``_isolated`` returns for a row whose action raised
 
@@ -91,18 +93,22 @@ def _acted(result: object) -> bool:
 
 def _walk(session: Session, job: str, noun: str, due: Select, deadline, key, act: Callable[[int], object]) -> int:
     """Act on the rows ``due`` selects (its columns: ``deadline``, ``key``), earliest deadline first, each in
-    isolation, until ``BATCH`` were acted on or none are left; how many were acted on.
+    isolation, until ``BATCH`` were acted on, ``TRIES × BATCH`` were tried, or none are left; how many were acted
+    on.
 
     Page by page, each page starting after the last row of the one before (a row that failed is still due)."""
-    done = 0
+    done = tried = 0
     after: tuple | None = None
     while True:
         page = due if after is None else due.where(
             or_(deadline > after[0], and_(deadline == after[0], key > after[1])))
         rows = session.execute(page.order_by(deadline, key).limit(BATCH)).all()
         for _deadline, row_id in rows:
-            if done >= BATCH:
+            if done >= BATCH or tried >= TRIES * BATCH:
+                if tried >= TRIES * BATCH:
+                    log.error("%s: %s rows tried, %s acted on; the rest waits for the next run", job, tried, done)
                 return done
+            tried += 1
             done += _acted(_isolated(session, job, noun, row_id, act))
         if len(rows) < BATCH:
             return done

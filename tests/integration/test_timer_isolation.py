@@ -158,6 +158,27 @@ def test_more_failing_offers_than_a_batch_still_let_the_next_one_expire(app, ses
                       (logged_failure("orders.expire_offers", second), InsufficientFunds)]
 
 
+def test_a_run_tries_a_bounded_number_of_rows_when_everything_fails(app, session, caplog, monkeypatch):
+    """When every due row fails (the ledger refuses each refund here), a run stops after ``TRIES × BATCH`` tries and
+    says so; the next run starts again from the earliest (a batch of one and two tries here)."""
+    monkeypatch.setattr(timers, "BATCH", 1)
+    monkeypatch.setattr(timers, "TRIES", 2)
+    deals = three_deals(session)
+    offers = [offer(session, deal, now=NOW + timedelta(minutes=i)) for i, deal in enumerate(deals)]
+    for order in offers:
+        misposted(session, order, 1)
+
+    caplog.set_level(logging.ERROR, logger=LOGGER)
+    assert run(app, session, "orders.expire_offers", offers[-1].offer_expires_at) == 0
+    assert [o.state for o in offers] == ["offered"] * 3
+    logged = [(r.getMessage(), r.exc_info[0] if r.exc_info else None)
+              for r in caplog.records if r.name == LOGGER and r.levelno == logging.ERROR]
+    assert logged == [(logged_failure("orders.expire_offers", offers[0]), InsufficientFunds),
+                      (logged_failure("orders.expire_offers", offers[1]), InsufficientFunds),
+                      ("orders.expire_offers: 2 rows tried, 0 acted on; the rest waits for the next run", None)]
+    assert_ledger_sound(session)
+
+
 # --- auto-confirm ---------------------------------------------------------------------------------------------------
 
 
