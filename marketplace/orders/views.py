@@ -249,39 +249,26 @@ def list_labels() -> dict:
 
 
 @dataclass(frozen=True, slots=True)
-class ListRow:
-    """One order of a list page, with what its row shows already formatted."""
+class OfferRow:
+    """An offer of the creator's offers inbox (the order itself: its buttons act on it), with what its card shows
+    already formatted. The board and the order lists use ``PageRow`` (one statement, no ORM objects)."""
 
     order: Order
     url: str
-    state_label: str
-    tone: str
     type_label: str
     amount: str
     deadline: dict | None
     unread: int
-    avatar_url: str | None = None
-    campaign: str = ""
 
 
-def list_rows(orders: list[Order], unread: dict[int, int], *, side: str, campaigns: dict[int, str] | None = None):
-    """The rows of a list page: for the brand, the creator with avatar and the price; for the creator, the
-    brand and their net."""
+def offer_rows(orders: list[Order], unread: dict[int, int]) -> list[OfferRow]:
+    """The creator's offers, each with its link, content type, the creator's net and the offer's deadline."""
     labels = list_labels()
     detail = UrlPattern.cached("orders.detail", "order_id")
-    avatar = UrlPattern.cached("creator_profiles.avatar", "creator_id", "v") if side == "brand" else None
-    tones = states.ORDER_STATE_TONES
-    rows = []
-    for order in orders:
-        creator = order.creator if side == "brand" else None
-        rows.append(ListRow(
-            order=order, url=detail(order.id), state_label=labels["states"].get(order.state, order.state),
-            tone=tones.get(order.state, "neutral"), type_label=labels["types"].get(order.content_type, ""),
-            amount=money_filter(order.price if side == "brand" else order.creator_net, order.currency),
-            deadline=deadline(order, labels["deadlines"]), unread=unread.get(order.id, 0),
-            avatar_url=avatar(creator.id, creator.avatar_file_id) if creator and creator.avatar_file_id else None,
-            campaign=(campaigns or {}).get(order.campaign_id, "") if order.campaign_id else ""))
-    return rows
+    return [OfferRow(order=order, url=detail(order.id), type_label=labels["types"].get(order.content_type, ""),
+                     amount=money_filter(order.creator_net, order.currency),
+                     deadline=deadline(order, labels["deadlines"]), unread=unread.get(order.id, 0))
+            for order in orders]
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +295,7 @@ class PageRow:
 
 
 def page_rows(rows, *, side: str, campaigns: dict[int, str] | None = None) -> list[PageRow]:
-    """``list_rows`` for a list page's plain rows: for the brand, the creator with avatar and the price; for the
+    """The rows of a list page (``queries.ListPage``'s plain rows): for the brand, the creator with avatar and the price; for the
     creator, the brand and their net."""
     labels = list_labels()
     state_labels, type_labels, deadline_labels = labels["states"], labels["types"], labels["deadlines"]
@@ -1072,7 +1059,7 @@ def offers():
     result = queries.creator_orders_page(db, creator.id, column="offers", page=_page_arg())
     unread = messaging.unread_counts(db, current_user, "order", [o.id for o in result.orders])
     return render_template("orders/offers.html", creator=creator, result=result, button=ActionForm(formdata=None),
-                           rows=list_rows(result.orders, unread, side="creator"))
+                           rows=offer_rows(result.orders, unread))
 
 
 @bp.get("/creator/orders")
