@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from marketplace.creators.search_index import build_document, facets_of
+from marketplace.creators.search_index import build_document, creator_tokens, facets_of, token_rows
 from marketplace.models import metadata
 
 WORKS_PER_CREATOR = 10
@@ -177,12 +177,16 @@ def _defaults(table_name: str) -> dict:
     return row
 
 
-def batches(first: int, count: int, user_id0: int) -> dict[str, list[tuple]]:
-    """Every row to write, per table, as tuples in the table's column order (ids chosen here)."""
+def batches(first: int, count: int, user_id0: int, tokens: bool = False) -> dict[str, list[tuple]]:
+    """Every row to write, per table, as tuples in the table's column order (ids chosen here); with ``tokens``
+    the rows of PostgreSQL's token index too."""
     out: dict[str, list] = {name: [] for name in ("users", "creators", "creator_categories", "creator_regions",
                                                   "platform_accounts", "rate_card_versions", "rate_card_prices",
                                                   "works", "creator_stat_snapshots", "creator_search")}
     columns = {name: [c.name for c in metadata.tables[name].columns] for name in out}
+    if tokens:
+        out["creator_tokens"] = []
+        columns["creator_tokens"] = [c.name for c in creator_tokens.columns]
     defaults: dict[str, dict] = {}
 
     def add(table: str, values: dict) -> None:
@@ -221,14 +225,18 @@ def batches(first: int, count: int, user_id0: int) -> dict[str, list[tuple]]:
                                            "followers": followers, "avg_plays": item["creator"]["avg_plays"],
                                            "engagement_bp": item["creator"]["engagement_bp"]})
         c = item["creator"]
-        add("creator_search", {"creator_id": n, **facets_of(SimpleNamespace(**c)),
-                               **build_document(c["display_name"], c["handle"], c["bio"], item["categories"],
-                                                item["regions"])})
+        facets = facets_of(SimpleNamespace(**c))
+        document = build_document(c["display_name"], c["handle"], c["bio"], item["categories"], item["regions"])
+        add("creator_search", {"creator_id": n, **facets, **document})
+        if tokens:
+            out["creator_tokens"] += [tuple(row[name] for name in columns["creator_tokens"])
+                                      for row in token_rows(n, document, facets)]
     return {"rows": out, "columns": columns}
 
 
 TABLE_ORDER = ("users", "rate_card_versions", "creators", "creator_categories", "creator_regions",
-               "platform_accounts", "rate_card_prices", "works", "creator_stat_snapshots", "creator_search")
+               "platform_accounts", "rate_card_prices", "works", "creator_stat_snapshots", "creator_search",
+               "creator_tokens")
 
 
 CHUNK = 10_000
@@ -243,7 +251,7 @@ def generate(url: str, first: int, count: int, user_id0: int = 10_000_000, log=p
     try:
         for start in range(first, first + count, CHUNK):
             t = time.perf_counter()
-            data = batches(start, min(CHUNK, first + count - start), user_id0)
+            data = batches(start, min(CHUNK, first + count - start), user_id0, tokens=not url.startswith("sqlite"))
             build += time.perf_counter() - t
             rows += sum(len(v) for v in data["rows"].values())
             writer.write(data)
@@ -273,7 +281,7 @@ class _SqliteWriter:
         self.connection.execute("BEGIN")
 
     def write(self, data) -> None:
-        for table in TABLE_ORDER:
+        for table in TABLE_ORDER[:-1]:  # no token index (PostgreSQL's)
             columns = data["columns"][table]
             rows = [tuple(_sqlite_value(v) for v in row) for row in data["rows"][table]]
             self.connection.executemany(

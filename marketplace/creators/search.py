@@ -46,7 +46,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion, Shortlist, ShortlistEntry
-from marketplace.creators.search_index import CJK_RUN, CreatorSearch, normalize, tokens_of
+from marketplace.creators.search_index import CJK_RUN, CreatorSearch, creator_tokens, normalize, tokens_of
 from marketplace.main.templating import Page
 
 PER_PAGE = 20
@@ -224,6 +224,9 @@ class _Shape:
     accepting: bool
     authenticity_min: bool
     sort: str
+    # PostgreSQL, every term short and one of them an exact token: the token index (``creator_tokens``) answers
+    # the keyword, its filters and its sort; per token, exact ones first, whether it is a prefix.
+    index_tokens: tuple[bool, ...] = ()
 
     @property
     def terms(self) -> int:
@@ -234,13 +237,34 @@ class _Shape:
         return not all(self.long_terms)
 
 
+def _index_tokens(query: SearchQuery, dialect: str) -> list[tuple[str, bool]]:
+    """The tokens (token, prefix?) the PostgreSQL token index answers ``query`` with, exact ones first — or none
+    when it cannot: a term of three or more characters (the trigram index's), only prefixes to look up (each
+    would match many index ranges), or a relevance order that depends on more than one token (the index ranks
+    a creator for one whole-keyword token only)."""
+    if dialect != "postgresql":
+        return []
+    terms = query.terms
+    long_terms, short_tokens = _terms_split(terms)
+    if long_terms or not any(not prefix for _token, prefix in short_tokens):
+        return []
+    if query.effective_sort == "relevance" and not (len(short_tokens) == 1 and short_tokens[0][0] == terms[0]):
+        return []
+    return sorted(short_tokens, key=lambda item: item[1])  # stable: exact tokens first, in the keyword's order
+
+
 def _shape(query: SearchQuery, dialect: str) -> _Shape:
     return _Shape(dialect, tuple(len(t) >= TRIGRAM for t in query.terms), bool(query.category), bool(query.region),
                   query.followers_min is not None, query.followers_max is not None, query.content_type,
                   query.price_min is not None, query.price_max is not None, query.engagement_min_bp is not None,
                   query.audience_gender if query.audience_gender in ("female", "male") else None,
                   bool(query.audience_age), query.verified, query.accepting, query.authenticity_min is not None,
-                  query.effective_sort)
+                  query.effective_sort, tuple(prefix for _token, prefix in _index_tokens(query, dialect)))
+
+
+def _prefix_end(prefix: str) -> str:
+    """The smallest string after every string that starts with ``prefix`` (in code point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _params(query: SearchQuery, dialect: str) -> dict[str, Any]:
@@ -255,6 +279,10 @@ def _params(query: SearchQuery, dialect: str) -> dict[str, Any]:
     for i, term in enumerate(terms):
         params[f"term_{i}"] = _contains_pattern(term)
     long_terms, short_tokens = _terms_split(terms)
+    for i, (token, prefix) in enumerate(_index_tokens(query, dialect)):
+        params[f"token_{i}"] = token
+        if prefix:
+            params[f"token_{i}_end"] = _prefix_end(token)
     if dialect == "postgresql":  # tokens is a tsvector of exactly our tokens
         params["tsquery"] = " & ".join("'" + tok.replace("'", "''") + "'" + (":*" if prefix else "")
                                        for tok, prefix in short_tokens)
@@ -299,16 +327,27 @@ def _filtered(shape: _Shape) -> tuple[Select, list]:
     lists (full-text, category, region) and checks the rest in ``ix_creators_search_filters``.
     """
     dialect = shape.dialect
-    facets = dialect == "postgresql" and shape.terms > 0
-    src = CreatorSearch if facets else Creator
-    key = CreatorSearch.creator_id if facets else Creator.id
-    stmt = select(key.label("id")).where(src.listed == true())
+    tokens = bool(shape.index_tokens)
+    facets = dialect == "postgresql" and shape.terms > 0  # the facets are copies: in creator_search or creator_tokens
+    src: Any = creator_tokens.c if tokens else CreatorSearch if facets else Creator
+    key = src.creator_id if facets else Creator.id
+    if tokens:  # only listed creators are in the token index
+        stmt = select(key.label("id")).where(src.token == _bound("token_0"))
+        for i, prefix in enumerate(shape.index_tokens[1:], start=1):
+            other = creator_tokens.alias(f"token_{i}")
+            match = (and_(other.c.token >= _bound(f"token_{i}"), other.c.token < _bound(f"token_{i}_end"))
+                     if prefix else other.c.token == _bound(f"token_{i}"))
+            stmt = stmt.where(key.in_(select(other.c.creator_id).where(match)))
+    else:
+        stmt = select(key.label("id")).where(src.listed == true())
     id_lists = []
     if shape.category:
         id_lists.append(select(CreatorCategory.creator_id).where(CreatorCategory.category == _bound("category")))
     if shape.region:
         id_lists.append(select(CreatorRegion.creator_id).where(CreatorRegion.region == _bound("region")))
-    if facets:  # each term is answered by a GIN index: pg_trgm for long ones, the tsvector for short ones
+    if tokens:
+        pass  # the keyword is answered above
+    elif facets:  # each term is answered by a GIN index: pg_trgm for long ones, the tsvector for short ones
         stmt = stmt.where(*[CreatorSearch.document.like(_bound(f"term_{i}"), escape="\\")
                             for i, long in enumerate(shape.long_terms) if long])
         if shape.short_terms:
@@ -353,13 +392,15 @@ def _filtered(shape: _Shape) -> tuple[Select, list]:
     if shape.audience_age:
         stmt = stmt.where(src.audience_main_age == _bound("audience_age"))
     if shape.verified:
-        stmt = stmt.where(CreatorSearch.verified == true() if facets else Creator.identity_verified_at.is_not(None))
+        stmt = stmt.where(src.verified == true() if facets else Creator.identity_verified_at.is_not(None))
     if shape.accepting:
         stmt = stmt.where(src.accepting_orders == true())
     if shape.authenticity_min:
         stmt = stmt.where(src.authenticity_score >= _bound("authenticity_min"))
 
     # The sort keys: (expression, descending?, nulls last? — PostgreSQL only, SQLite's DESC puts them last).
+    if shape.sort == "relevance" and tokens:  # the token's rank, computed when the row was written
+        return stmt, [(src.rank, False, False), (src.followers, True, False), (key, True, False)]
     if shape.sort == "relevance":
         if not facets:
             stmt = stmt.join(CreatorSearch, CreatorSearch.creator_id == Creator.id)
@@ -392,7 +433,14 @@ class _Statements:
         # for what the cards show, in the same order again (20 rows).
         keyed = stmt.add_columns(*(expression.label(f"k{i}") for i, (expression, *_) in enumerate(keys)))
         self.counted = bool(shape.terms or shape.category or shape.region)
-        if self.counted:
+        if shape.index_tokens:
+            # The token index hands over its matches with their facets in (followers, id) order: the page is a
+            # range scan that stops after the page by followers (a top-N sort of the matches' index entries by
+            # any other key), and the count a second index-only pass over them. Gathering them in a
+            # materialized CTE first cost more than the second pass (0.4 of 1.0 ms for 护肤 at 100k creators).
+            total = select(func.count()).select_from(stmt.subquery("matching")).scalar_subquery().label("total")
+            page = keyed.add_columns(total).order_by(*_order(keys))
+        elif self.counted:
             # The matches are a set an index hands over, which must all be sorted anyway: they are gathered once
             # (a materialized CTE, planned as a set: bitmap scans, hash joins), counted, and the page is the top
             # of their sort (a top-N sort). Unmaterialized, PostgreSQL would walk a sort index for the LIMIT.
