@@ -526,14 +526,18 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
     (``SearchPage.shortlists``/``shortlisted``: what ``shortlist_marks`` answers for the page's creators).
     """
     dialect = session.get_bind().dialect.name
+    shape = _shape(query, dialect)
     if dialect == "postgresql":
         # - psycopg prepares a statement run often, and PostgreSQL may then switch to a generic plan that cannot
-        #   see the keyword or the bounds (and, e.g., scans the search table): plan each search for its values;
+        #   see the keyword or the bounds (and, e.g., scans the search table): plan each search for its values —
+        #   except one token through the token index, whose plan is the same for any token and bounds (a range
+        #   of one index): there a generic plan saves planning it again (~0.5 ms, half the statement's time);
         # - the search tables are hot in memory, where fetching an index's few thousand matches is cheap; the
         #   default random_page_cost (4, spinning disks) makes PostgreSQL scan all creators instead;
         # - a page request is one of many at once: no parallel workers for it.
-        session.connection().exec_driver_sql(_PLAN_SETTINGS)
-    statements = _statements(_shape(query, dialect))
+        one_token = len(shape.index_tokens) == 1
+        session.connection().exec_driver_sql(_PLAN_SETTINGS_ONE_TOKEN if one_token else _PLAN_SETTINGS)
+    statements = _statements(shape)
     params = _params(query, dialect)
     cap = min(COUNT_CAP, MAX_PAGE * per_page)
     offset = (query.page - 1) * per_page
@@ -568,8 +572,8 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
     return result
 
 
-_PLAN_SETTINGS = ("SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1; "
-                  "SET LOCAL max_parallel_workers_per_gather = 0")
+_PLAN_SETTINGS_ONE_TOKEN = "SET LOCAL random_page_cost = 1.1; SET LOCAL max_parallel_workers_per_gather = 0"
+_PLAN_SETTINGS = "SET LOCAL plan_cache_mode = force_custom_plan; " + _PLAN_SETTINGS_ONE_TOKEN
 
 
 def shortlist_marks(session: Session, enterprise_id: int, creator_ids: list[int]) -> tuple[list, dict[int, list]]:
