@@ -11,7 +11,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2 import pass_eval_context
+from jinja2 import Template, pass_eval_context
 from markupsafe import Markup, escape
 
 from marketplace import authz
@@ -472,7 +472,23 @@ def datetime_filter(value: datetime | None, fmt: str = "medium") -> str:
     return format_datetime(value, fmt) if value else "—"
 
 
+class CanalTemplate(Template):
+    """Jinja's template, with a cheaper ``{% from "…" import … %}``.
+
+    An import hands the importing template's context to ``_get_default_module``, which rebuilds the imported
+    module only when that context has globals the imported template lacks (``ctx.globals_keys -
+    self.globals.keys()``). Templates share the environment's globals, so that set is empty — but computing it
+    from a ``ChainMap``'s keys view runs a Python-level loop over every global (~25 µs an import). The same test
+    with ``set.difference`` runs in C; the outcome, and Jinja's own path when it is not empty, are unchanged."""
+
+    def _get_default_module(self, ctx=None):
+        if ctx is not None and not ctx.globals_keys.difference(self.globals):
+            ctx = None  # nothing the module lacks: Jinja's cached module
+        return super()._get_default_module(ctx)
+
+
 def init_templating(app: Flask) -> None:
+    app.jinja_env.template_class = CanalTemplate
     app.jinja_env.globals.update(
         main_nav=main_nav,
         can=lambda permission, obj=None: authz.can(current_user, permission, obj),
