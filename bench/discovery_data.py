@@ -177,16 +177,14 @@ def _defaults(table_name: str) -> dict:
     return row
 
 
-def batches(first: int, count: int, user_id0: int, tokens: bool = False) -> dict[str, list[tuple]]:
-    """Every row to write, per table, as tuples in the table's column order (ids chosen here); with ``tokens``
-    the rows of PostgreSQL's token index too."""
+def batches(first: int, count: int, user_id0: int) -> dict[str, list[tuple]]:
+    """Every row to write, per table, as tuples in the table's column order (ids chosen here)."""
     out: dict[str, list] = {name: [] for name in ("users", "creators", "creator_categories", "creator_regions",
                                                   "platform_accounts", "rate_card_versions", "rate_card_prices",
                                                   "works", "creator_stat_snapshots", "creator_search")}
     columns = {name: [c.name for c in metadata.tables[name].columns] for name in out}
-    if tokens:
-        out["creator_tokens"] = []
-        columns["creator_tokens"] = [c.name for c in creator_tokens.columns]
+    out["creator_tokens"] = []  # the token index: not a model (its DDL differs per backend)
+    columns["creator_tokens"] = [c.name for c in creator_tokens.columns]
     defaults: dict[str, dict] = {}
 
     def add(table: str, values: dict) -> None:
@@ -228,9 +226,8 @@ def batches(first: int, count: int, user_id0: int, tokens: bool = False) -> dict
         facets = facets_of(SimpleNamespace(**c))
         document = build_document(c["display_name"], c["handle"], c["bio"], item["categories"], item["regions"])
         add("creator_search", {"creator_id": n, **facets, **document})
-        if tokens:
-            out["creator_tokens"] += [tuple(row[name] for name in columns["creator_tokens"])
-                                      for row in token_rows(n, document, facets)]
+        out["creator_tokens"] += [tuple(row[name] for name in columns["creator_tokens"])
+                                  for row in token_rows(n, document, facets)]
     return {"rows": out, "columns": columns}
 
 
@@ -251,7 +248,7 @@ def generate(url: str, first: int, count: int, user_id0: int = 10_000_000, log=p
     try:
         for start in range(first, first + count, CHUNK):
             t = time.perf_counter()
-            data = batches(start, min(CHUNK, first + count - start), user_id0, tokens=not url.startswith("sqlite"))
+            data = batches(start, min(CHUNK, first + count - start), user_id0)
             build += time.perf_counter() - t
             rows += sum(len(v) for v in data["rows"].values())
             writer.write(data)
@@ -281,7 +278,7 @@ class _SqliteWriter:
         self.connection.execute("BEGIN")
 
     def write(self, data) -> None:
-        for table in TABLE_ORDER[:-1]:  # no token index (PostgreSQL's)
+        for table in TABLE_ORDER:
             columns = data["columns"][table]
             rows = [tuple(_sqlite_value(v) for v in row) for row in data["rows"][table]]
             self.connection.executemany(

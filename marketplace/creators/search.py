@@ -12,6 +12,9 @@ Invariants:
   and the page is the top of their sort, all in the one statement that also returns the page's cards; on
   PostgreSQL a keyword's matches are filtered and sorted in ``creator_search`` itself, which carries the filter
   columns (facets);
+- a keyword of short terms with at least one exact token (one or two CJK characters: most Chinese searches)
+  is answered by the token index (``creator_tokens``) on both backends: one range of one index in followers
+  order holds the matches with their facets, so the page and its count never leave it;
 - a search is one statement (two for a full page without keyword, category or region: the capped count),
   built once per query shape (``_statements``); its values are bound parameters;
 - relevance ranks exact name/handle hits first, then name/handle prefixes, then names containing every term,
@@ -224,8 +227,8 @@ class _Shape:
     accepting: bool
     authenticity_min: bool
     sort: str
-    # PostgreSQL, every term short and one of them an exact token: the token index (``creator_tokens``) answers
-    # the keyword, its filters and its sort; per token, exact ones first, whether it is a prefix.
+    # Every term short and one of them an exact token: the token index (``creator_tokens``) answers the keyword,
+    # its filters and its sort; per token, exact ones first, whether it is a prefix.
     index_tokens: tuple[bool, ...] = ()
 
     @property
@@ -237,13 +240,11 @@ class _Shape:
         return not all(self.long_terms)
 
 
-def _index_tokens(query: SearchQuery, dialect: str) -> list[tuple[str, bool]]:
-    """The tokens (token, prefix?) the PostgreSQL token index answers ``query`` with, exact ones first — or none
-    when it cannot: a term of three or more characters (the trigram index's), only prefixes to look up (each
+def _index_tokens(query: SearchQuery) -> list[tuple[str, bool]]:
+    """The tokens (token, prefix?) the token index (``creator_tokens``) answers ``query`` with, exact ones
+    first — or none when it cannot: a term of three or more characters (the trigram index's), only prefixes to look up (each
     would match many index ranges), or a relevance order that depends on more than one token (the index ranks
     a creator for one whole-keyword token only)."""
-    if dialect != "postgresql":
-        return []
     terms = query.terms
     long_terms, short_tokens = _terms_split(terms)
     if long_terms or not any(not prefix for _token, prefix in short_tokens):
@@ -259,7 +260,7 @@ def _shape(query: SearchQuery, dialect: str) -> _Shape:
                   query.price_min is not None, query.price_max is not None, query.engagement_min_bp is not None,
                   query.audience_gender if query.audience_gender in ("female", "male") else None,
                   bool(query.audience_age), query.verified, query.accepting, query.authenticity_min is not None,
-                  query.effective_sort, tuple(prefix for _token, prefix in _index_tokens(query, dialect)))
+                  query.effective_sort, tuple(prefix for _token, prefix in _index_tokens(query)))
 
 
 def _prefix_end(prefix: str) -> str:
@@ -279,7 +280,7 @@ def _params(query: SearchQuery, dialect: str) -> dict[str, Any]:
     for i, term in enumerate(terms):
         params[f"term_{i}"] = _contains_pattern(term)
     long_terms, short_tokens = _terms_split(terms)
-    for i, (token, prefix) in enumerate(_index_tokens(query, dialect)):
+    for i, (token, prefix) in enumerate(_index_tokens(query)):
         params[f"token_{i}"] = token
         if prefix:
             params[f"token_{i}_end"] = _prefix_end(token)
@@ -328,7 +329,9 @@ def _filtered(shape: _Shape) -> tuple[Select, list]:
     """
     dialect = shape.dialect
     tokens = bool(shape.index_tokens)
-    facets = dialect == "postgresql" and shape.terms > 0  # the facets are copies: in creator_search or creator_tokens
+    # Read the facets (copies of the filter and sort columns) where the keyword's matches are: in the token index,
+    # or on PostgreSQL in creator_search; else in creators.
+    facets = tokens or (dialect == "postgresql" and shape.terms > 0)
     src: Any = creator_tokens.c if tokens else CreatorSearch if facets else Creator
     key = src.creator_id if facets else Creator.id
     if tokens:  # only listed creators are in the token index

@@ -12,13 +12,15 @@ here, so queries compare like with like. Two indexes serve it on each backend:
   SQLite indexes it with FTS5 ``unicode61`` (``creator_search_tokens``); on PostgreSQL the column is a
   ``tsvector`` of exactly these tokens, with a GIN index. A one- or two-character keyword is an exact token lookup: a bigram is
   present exactly when those two characters are adjacent in the text.
-- PostgreSQL also keeps ``creator_tokens``: one row per (token, listed creator) carrying the creator's facets
-  and the token's relevance rank, under a B-tree ``(token, followers DESC, creator_id DESC) INCLUDE (facets)``.
-  A short keyword is then an index-only range scan that filters, counts and — by followers — sorts its
-  matches inside the index. Through the GIN index every match had to be fetched from ``creator_search``'s
-  heap for its facets: a common bigram's few thousand matches sit on as many pages (2,399 of 8,251 for 护肤 at
-  100k creators), which made most of a search's database time. The price: a creator's ~40 token rows are
-  rewritten whenever its text or facets change (its statistics refresh), besides the GIN entries.
+- Both also keep ``creator_tokens``: one row per (token, listed creator) carrying the creator's facets and
+  the token's relevance rank, ordered by ``(token, followers DESC, creator_id DESC)`` — on PostgreSQL a B-tree
+  that INCLUDEs the facets, on SQLite the table itself (WITHOUT ROWID: its primary key is that order). A
+  keyword of exact tokens (one or two CJK characters) is then a range scan of one index that filters, counts
+  and — by followers — sorts its matches where they lie. Through the full-text indexes every match had to be
+  looked up elsewhere for its facets: on PostgreSQL in ``creator_search``'s heap, where a common bigram's few
+  thousand matches sit on as many pages (2,399 of 8,251 for 护肤 at 100k creators), on SQLite in a covering
+  index of creators, one probe per match. The price: a creator's ~40 token rows are rewritten whenever its
+  text or facets change (its statistics refresh), besides the full-text entries.
 
 Invariants:
 - every creator has exactly one ``creator_search`` row, equal to ``build_document`` of its current name,
@@ -125,7 +127,8 @@ SORT_INDEXES = (
 # The rating sort wants "rating DESC NULLS LAST" (rated creators first, best first): SQLite's plain DESC does
 # that, PostgreSQL walks ``ix_creators_rating_sort`` built "NULLS FIRST" backwards, which SQLite cannot declare.
 UNMANAGED = ("creator_search_trgm", "creator_search_tokens", "ix_creator_search_document_trgm",
-             "ix_creator_search_tokens_gin", "ix_creators_rating_sort", "creator_tokens", "ix_creator_tokens_search")
+             "ix_creator_search_tokens_gin", "ix_creators_rating_sort", "creator_tokens", "ix_creator_tokens_search",
+             "ix_creator_tokens_creator_id")
 Base.metadata.info.setdefault("unmanaged_prefixes", set()).update(UNMANAGED)
 
 
@@ -205,12 +208,14 @@ def facets_of(creator) -> dict:
     return values
 
 
-# --- PostgreSQL's token index ------------------------------------------------------------------------------
+# --- the token index -------------------------------------------------------------------------------------
 
-# Created by the migration on PostgreSQL only (SQLite's FTS5 token index needs no facets: its matches are checked
-# in a covering index of creators), so it lives outside the models' metadata. Its B-tree, with the same names:
-#   ix_creator_tokens_search ON creator_tokens (token, followers DESC, creator_id DESC) INCLUDE (TOKEN_COLUMNS…)
-# ``token`` is COLLATE "C": ordered by code point, so a prefix is a range.
+# Created by the migration with DDL per backend, so it lives outside the models' metadata:
+# - PostgreSQL: a heap with primary key (creator_id, token) and the search B-tree
+#   ix_creator_tokens_search ON creator_tokens (token, followers DESC, creator_id DESC) INCLUDE (the rest);
+#   ``token`` is COLLATE "C": ordered by code point, so a prefix is a range;
+# - SQLite: WITHOUT ROWID, primary key (token, followers DESC, creator_id DESC) (BINARY: code point order too),
+#   and ix_creator_tokens_creator_id for rewriting a creator's rows.
 TOKEN_FACETS = ("accepting_orders", "verified", "engagement_bp", "audience_female_pct", "audience_main_age",
                 "authenticity_score", "rating_avg_x100", "price_short_video", "price_long_video", "price_livestream",
                 "price_image_text")
@@ -263,7 +268,6 @@ def reindex_creators(connection: Connection, creator_ids: Iterable[int], chunk: 
     """Rebuild the search rows of these creators from the database (rows of deleted creators go)."""
     ids = sorted({i for i in creator_ids if i is not None})
     table = CreatorSearch.__table__
-    postgresql = connection.dialect.name == "postgresql"
     columns = [Creator.id, Creator.display_name, Creator.handle, Creator.bio, Creator.identity_verified_at,
                *(getattr(Creator, name) for name in FACETS)]
     for start in range(0, len(ids), chunk):
@@ -284,14 +288,12 @@ def reindex_creators(connection: Connection, creator_ids: Iterable[int], chunk: 
             document = build_document(c.display_name, c.handle, c.bio or "", categories.get(c.id, ()),
                                       regions.get(c.id, ()))
             rows.append({"creator_id": c.id, **facets, **document})
-            if postgresql:
-                tokens += token_rows(c.id, document, facets)
+            tokens += token_rows(c.id, document, facets)
         if rows:
             connection.execute(insert(table), rows)
-        if postgresql:
-            connection.execute(delete(creator_tokens).where(creator_tokens.c.creator_id.in_(part)))
-            if tokens:
-                connection.execute(insert(creator_tokens), tokens)
+        connection.execute(delete(creator_tokens).where(creator_tokens.c.creator_id.in_(part)))
+        if tokens:
+            connection.execute(insert(creator_tokens), tokens)
 
 
 def reindex_all(connection: Connection) -> int:
