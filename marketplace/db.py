@@ -3,7 +3,8 @@
 Invariants: every constraint has a deterministic name (``NAMING_CONVENTION``) so migrations can address it;
 datetimes are stored in UTC and always come back timezone-aware; on SQLite, foreign keys are enforced, the
 journal is WAL and transactions are real (``BEGIN`` is emitted by Canal's connection classes, not by the driver,
-so savepoints work; write sessions begin ``IMMEDIATE``).
+so savepoints work; write sessions begin ``IMMEDIATE``, and their commit releases the write lock before
+SQLAlchemy's bookkeeping: ``SQLiteWriteSession``).
 Services flush; the request (or the CLI command / job runner) commits.
 """
 
@@ -85,10 +86,37 @@ class _SQLiteConnection(Connection):
     begin_statement = "BEGIN"
 
     def begin(self) -> RootTransaction:
-        if self.get_transaction() is None:  # else ``Connection.begin`` raises its own error
-            # Straight to the driver: SQLAlchemy's statement path costs more than SQLite's own BEGIN.
+        transaction = super().begin()  # raises its own error when a transaction is open already
+        # Straight to the driver (SQLAlchemy's statement path costs more than SQLite's own BEGIN), once
+        # SQLAlchemy's bookkeeping is done: a write transaction holds the write lock from here.
+        try:
             self.connection.dbapi_connection.execute(self.begin_statement)
-        return super().begin()
+        except BaseException:
+            transaction.rollback()  # nothing began: the connection is as it was
+            raise
+        return transaction
+
+    def _commit_impl(self) -> None:
+        if self._has_events or self._echo or self.engine._has_events:
+            super()._commit_impl()
+        else:
+            self._driver_commit()
+
+    def _driver_commit(self) -> None:
+        """``Connection._commit_impl`` when no event or echo is to see it: the driver's COMMIT (without the pool
+        proxy's attribute look-up), its errors raised as SQLAlchemy raises them."""
+        try:
+            self.connection.dbapi_connection.commit()
+        except BaseException as error:
+            self._handle_dbapi_exception(error, None, None, None, None)
+
+    def commit_ahead(self, transaction: Any) -> None:
+        """The driver's COMMIT of ``transaction`` now, before SQLAlchemy ends it (``SQLiteWriteSession.commit``):
+        only when it is this connection's open transaction with no savepoint in it, and no connection event or
+        echo would see the COMMIT twice. Its own COMMIT later finds no transaction open in the driver (a no-op)."""
+        if (transaction is self._transaction and self._nested_transaction is None and transaction.is_active
+                and not (self._has_events or self._echo or self.engine._has_events)):
+            self._driver_commit()
 
 
 class _SQLiteWriteConnection(_SQLiteConnection):
@@ -143,6 +171,29 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError(f"the database dropped an idle connection: {error}") from error
 
 
+class SQLiteWriteSession(Session):
+    """The session of SQLite writes: its commit releases the database's write lock first.
+
+    A write transaction holds SQLite's one write lock from ``BEGIN IMMEDIATE`` to the driver's COMMIT, and every
+    other writer waits for it. ``Session.commit`` goes through its session transaction's and the connection's
+    transaction's bookkeeping before it reaches the driver, and back after it; here, when the commit has nothing
+    left to flush and no ``before_commit`` hook, the driver commits first and that bookkeeping follows (the same
+    steps, the same events, the transaction's own COMMIT then a no-op for the driver). Any other commit (pending
+    changes, a hook, a savepoint open, a connection the session did not open) is ``Session.commit`` itself.
+    """
+
+    def commit(self) -> None:
+        trans = self._transaction
+        # One connection, the session's own (``_connections`` holds it under the connection and its engine).
+        if (trans is not None and trans._parent is None and len(trans._connections) == 2 and not self._flushing
+                and self._is_clean() and not self.dispatch.before_commit):
+            for connection, transaction, should_commit, autoclose in trans._connections.values():
+                if should_commit and autoclose and isinstance(connection, _SQLiteConnection):
+                    connection.commit_ahead(transaction)
+                break
+        super().commit()
+
+
 class Database:
     """The engine and session factories of one app (``app.extensions['canal_db']``).
 
@@ -161,8 +212,9 @@ class Database:
     def from_url(cls, url: str, echo: bool = False) -> Database:
         engine = make_engine(url, echo)
         writer = _sqlite_writer(engine) if engine.dialect.name == "sqlite" else engine
+        write_session = SQLiteWriteSession if engine.dialect.name == "sqlite" else Session
         return cls(engine, sessionmaker(bind=engine, class_=ReadSession, expire_on_commit=False),
-                   sessionmaker(bind=writer, expire_on_commit=False))
+                   sessionmaker(bind=writer, class_=write_session, expire_on_commit=False))
 
 
 class ReadSession(Session):

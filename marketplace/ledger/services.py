@@ -161,7 +161,7 @@ class _DriverSql:
         self.insert_account = (
             "INSERT INTO ledger_accounts (code, name, type, currency, owner_type, owner_id, balance, min_balance, "
             f"posting_count, created_at, updated_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, 0, {p}, 0, {p}, {p}) "
-            f"ON CONFLICT (code) DO NOTHING RETURNING {columns}")
+            "ON CONFLICT (code) DO NOTHING" + (f" RETURNING {columns}" if self.postgresql else ""))
         self.insert_transaction = (
             "INSERT INTO ledger_transactions (kind, idempotency_key, request_hash, memo, reference_type, "
             f"reference_id, reverses_id, created_by_id, created_at) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, "
@@ -190,8 +190,14 @@ class _DriverSql:
         ``stamp`` is the creation time as bound for the driver (``self.datetime``)."""
         cursor.execute(self.insert_account, (code, spec.name or code, spec.type, currency, spec.owner_type,
                                              spec.owner_id, spec.min_balance, stamp, stamp))
-        row = cursor.fetchone()
-        return list(row) if row else None
+        if self.postgresql:
+            row = cursor.fetchone()
+            return list(row) if row else None
+        # SQLite: the row inserted is the one written above (balance and posting count 0), under the id the
+        # driver reports; RETURNING it cost a second step of the statement inside the write lock.
+        if cursor.rowcount != 1:
+            return None
+        return [cursor.lastrowid, code, spec.type, currency, 0, spec.min_balance, 0]
 
     def postings_sql(self, n: int) -> str:
         """The insert of ``n`` postings in one statement (one string per ``n``)."""
