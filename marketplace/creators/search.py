@@ -538,8 +538,13 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
         # - the search tables are hot in memory, where fetching an index's few thousand matches is cheap; the
         #   default random_page_cost (4, spinning disks) makes PostgreSQL scan all creators instead;
         # - a page request is one of many at once: no parallel workers for it.
+        # One token and no category or region reads one index range and nothing else (the same plan under any
+        # settings, checked with EXPLAIN): no settings, no round trip for them.
         one_token = len(shape.index_tokens) == 1
-        session.connection().exec_driver_sql(_PLAN_SETTINGS_ONE_TOKEN if one_token else _PLAN_SETTINGS)
+        if not one_token:
+            session.connection().exec_driver_sql(_PLAN_SETTINGS)
+        elif shape.category or shape.region:
+            session.connection().exec_driver_sql(_PLAN_SETTINGS_ONE_TOKEN)
     statements = _statements(shape)
     params = _params(query, dialect)
     cap = min(COUNT_CAP, MAX_PAGE * per_page)
