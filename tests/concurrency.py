@@ -3,6 +3,7 @@ test transaction), work in a transaction of its own, and threads started at the 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +52,17 @@ def in_new_transaction(app: Flask, work: Callable):
             raise
         finally:
             session.close()
+
+
+def can_take_sqlite_write_lock(connection: sqlite3.Connection) -> bool:
+    """Whether another writer (``connection``, opened with ``timeout=0``) could begin a write transaction now."""
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    connection.execute("ROLLBACK")
+    return True
 
 
 def race(works: list[Callable[[], object]]) -> list[tuple[str, object]]:

@@ -21,7 +21,7 @@ from marketplace.errors import InsufficientFunds
 from marketplace.ledger import flows
 from marketplace.ledger.models import LedgerTransaction, Posting
 from marketplace.ledger.services import IdempotencyConflict, balance
-from tests.concurrency import committed_app, in_new_transaction, in_read_session
+from tests.concurrency import can_take_sqlite_write_lock, committed_app, in_new_transaction, in_read_session
 from tests.concurrency import race as shared_race
 from tests.ledger_helpers import assert_ledger_sound
 
@@ -172,13 +172,7 @@ def test_sqlite_write_sessions_take_the_write_lock_when_they_begin(concurrent_ap
     other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
 
     def other_writer_can_begin() -> bool:
-        try:
-            other.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            assert "locked" in str(error)
-            return False
-        other.execute("ROLLBACK")
-        return True
+        return can_take_sqlite_write_lock(other)
 
     with concurrent_app.app_context():
         try:

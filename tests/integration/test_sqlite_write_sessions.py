@@ -18,6 +18,7 @@ from marketplace.db import SQLiteWriteSession, database, utcnow
 from marketplace.ledger import flows
 from marketplace.ledger.models import LedgerAccount, Posting
 from marketplace.ledger.services import AccountSpec, _DriverSql, balance
+from tests.concurrency import can_take_sqlite_write_lock
 from tests.conftest import build_app, user_factory
 from tests.ledger_helpers import assert_ledger_sound
 
@@ -39,16 +40,6 @@ def other(sqlite_app):
     connection.close()
 
 
-def can_take_write_lock(connection: sqlite3.Connection) -> bool:
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
-        return False
-    connection.execute("ROLLBACK")
-    return True
-
-
 def write_session(app) -> SQLiteWriteSession:
     session = database(app).write_session_factory()
     assert isinstance(session, SQLiteWriteSession)
@@ -61,9 +52,9 @@ def test_a_commit_writes_and_frees_the_lock_and_the_session_carries_on(sqlite_ap
         try:
             for n, amount in enumerate((7_000, 3_000)):  # two transactions in one session
                 flows.top_up(session, enterprise_id=901, amount=amount, rail="bank", key=f"writes:901:{n}")
-                assert not can_take_write_lock(other)  # held since the session's transaction began
+                assert not can_take_sqlite_write_lock(other)  # held since the session's transaction began
                 session.commit()
-                assert can_take_write_lock(other)
+                assert can_take_sqlite_write_lock(other)
                 assert not session.in_transaction()
             assert other.execute("SELECT balance FROM ledger_accounts WHERE code = ?",
                                  (flows.enterprise_available(901),)).fetchone() == (-10_000,)
@@ -118,7 +109,7 @@ def test_a_savepoint_still_open_is_committed_with_the_rest(sqlite_app, other):
             session.begin_nested()
             flows.top_up(session, enterprise_id=904, amount=50, rail="bank", key="writes:904:b")
             session.commit()
-            assert can_take_write_lock(other)
+            assert can_take_sqlite_write_lock(other)
         finally:
             session.close()
     assert other.execute("SELECT balance FROM ledger_accounts WHERE code = ?",
@@ -140,7 +131,7 @@ def test_a_commit_the_database_refuses_raises_and_commits_nothing(sqlite_app, ot
             with pytest.raises(exc.IntegrityError, match="FOREIGN KEY"):
                 session.commit()
             session.rollback()
-            assert can_take_write_lock(other)
+            assert can_take_sqlite_write_lock(other)
             flows.top_up(session, enterprise_id=905, amount=40, rail="bank", key="writes:905:kept")
             session.commit()
             assert session.scalar(select(Posting.id).where(Posting.transaction_id == 987654321)) is None
@@ -171,7 +162,7 @@ def test_a_begin_that_cannot_take_the_lock_leaves_the_session_usable(sqlite_app,
         finally:
             session.connection().connection.dbapi_connection.execute("PRAGMA busy_timeout = 15000")
             session.close()
-    assert can_take_write_lock(other)
+    assert can_take_sqlite_write_lock(other)
 
 
 def test_a_connection_whose_begin_failed_can_begin_again(sqlite_app, other):
@@ -187,8 +178,8 @@ def test_a_connection_whose_begin_failed_can_begin_again(sqlite_app, other):
         finally:
             other.execute("ROLLBACK")
         with connection.begin():
-            assert not can_take_write_lock(other)
-        assert can_take_write_lock(other)
+            assert not can_take_sqlite_write_lock(other)
+        assert can_take_sqlite_write_lock(other)
         connection.connection.dbapi_connection.execute("PRAGMA busy_timeout = 15000")
 
 
