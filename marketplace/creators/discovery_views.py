@@ -242,8 +242,7 @@ def shortlist_widget_for(creator) -> Markup | str:
 def _filter_options(language: str) -> dict[str, list[tuple[str, str]]]:
     """The filter form's choices, translated once per language (the page renders them on every search)."""
     if language not in _OPTIONS:
-        form = DiscoverForm(formdata=None)
-        _OPTIONS[language] = {name: [(value, str(label)) for value, label, *_rest in form[name].iter_choices()]
+        _OPTIONS[language] = {name: [(value, str(label)) for value, label in DiscoverForm.filters[name].choices]
                               for name in ("sort", "category", "region", "content_type", "audience_gender",
                                            "audience_age")}
     return _OPTIONS[language]
@@ -265,7 +264,7 @@ _CATEGORY_LABELS: dict[str, dict[str, str]] = {}
 @login_required
 def discover():
     enterprise = authz.require_acting_enterprise("enterprise.discover")
-    form = DiscoverForm(formdata=request.args)
+    form = DiscoverForm(request.args)
     results, status, query = None, 200, SearchQuery()
     db = get_session()
     if form.validate():

@@ -94,18 +94,14 @@ class SearchQuery:
     @classmethod
     def from_form(cls, form: Any, page: Any = 1) -> SearchQuery:
         """The query of a validated ``DiscoverForm``."""
-        def blank(value):
-            return value or None
-
+        data = form.data
         return cls(
-            q=(form.q.data or "").strip(), category=blank(form.category.data), region=blank(form.region.data),
-            followers_min=form.followers_min.data, followers_max=form.followers_max.data,
-            content_type=form.content_type.data or "short_video", price_min=form.price_min.minor,
-            price_max=form.price_max.minor, engagement_min_bp=form.engagement_min.basis_points,
-            audience_gender=blank(form.audience_gender.data), audience_age=blank(form.audience_age.data),
-            verified=bool(form.verified.data), accepting=bool(form.accepting.data),
-            authenticity_min=form.authenticity_min.data, sort=form.sort.data or "relevance",
-            page=parse_page(page),
+            q=data["q"], category=data["category"], region=data["region"],
+            followers_min=data["followers_min"], followers_max=data["followers_max"],
+            content_type=data["content_type"], price_min=data["price_min"], price_max=data["price_max"],
+            engagement_min_bp=data["engagement_min"], audience_gender=data["audience_gender"],
+            audience_age=data["audience_age"], verified=data["verified"], accepting=data["accepting"],
+            authenticity_min=data["authenticity_min"], sort=data["sort"], page=parse_page(page),
         )
 
 

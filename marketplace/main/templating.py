@@ -268,7 +268,8 @@ def _field_texts(form_class: type, name: str, language: str, field: Any) -> tupl
     key = (form_class, name, language)
     texts = _FIELD_TEXTS.get(key)
     if texts is None:
-        texts = _FIELD_TEXTS[key] = (str(field.label.text), str(field.description or ""))
+        label = getattr(field.label, "text", field.label)  # a WTForms field's Label, or a QueryForm filter's text
+        texts = _FIELD_TEXTS[key] = (str(label), str(field.description or ""))
     return texts
 
 

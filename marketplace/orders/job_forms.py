@@ -14,23 +14,29 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField,
     DateField,
     DateTimeLocalField,
     HiddenField,
     IntegerField,
-    SearchField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from marketplace.creators.forms import MultiCheckboxField
 from marketplace.creators.taxonomy import CATEGORIES, CONTENT_TYPES, REGIONS
 from marketplace.forms import choices
 from marketplace.i18n import select_timezone
 from marketplace.payments.forms import AmountField
+from marketplace.query_forms import (
+    AmountFilter,
+    CheckFilter,
+    ChoiceFilter,
+    IntegerFilter,
+    QueryForm,
+    TextFilter,
+)
 
 _DATE = {"placeholder": "YYYY-MM-DD"}
 
@@ -143,26 +149,16 @@ BOARD_SORT_LABELS = {
 }
 
 
-def _one_of(values, message):
-    return AnyOf(["", *values], message=message)
+class BoardForm(QueryForm):
+    """The job board's filters, read from the query string."""
 
-
-class BoardForm(FlaskForm):
-    """The job board's filters, bound to the query string (a GET form, no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Keywords"), validators=[Optional(), Length(max=100)])
-    content_type = SelectField(_l("Content type"), choices=choices([("", _l("Any type")), *CONTENT_TYPES.items()]),
-                               validate_choice=False, default="",
-                               validators=[_one_of(CONTENT_TYPES, _l("Unknown content type. Choose one from the list."))])
-    category = SelectField(_l("Category"), choices=choices([("", _l("Any category")), *CATEGORIES.items()]),
-                           validate_choice=False, default="",
-                           validators=[_one_of(CATEGORIES, _l("Unknown category. Choose one from the list."))])
-    budget_min = AmountField(_l("Budget at least (CNY)"), render_kw={"inputmode": "decimal", "placeholder": "500"})
-    qualify = BooleanField(_l("Only jobs I qualify for"))
-    sort = SelectField(_l("Sort by"), choices=choices(BOARD_SORT_LABELS.items()), validate_choice=False,
-                       default="deadline",
-                       validators=[_one_of(BOARD_SORT_LABELS, _l("Unknown sort order. Choose one from the list."))])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    q = TextFilter(_l("Keywords"), max_length=100)
+    content_type = ChoiceFilter(_l("Content type"), CONTENT_TYPES, blank=_l("Any type"),
+                                message=_l("Unknown content type. Choose one from the list."))
+    category = ChoiceFilter(_l("Category"), CATEGORIES, blank=_l("Any category"),
+                            message=_l("Unknown category. Choose one from the list."))
+    budget_min = AmountFilter(_l("Budget at least (CNY)"))
+    qualify = CheckFilter(_l("Only jobs I qualify for"))
+    sort = ChoiceFilter(_l("Sort by"), BOARD_SORT_LABELS, default="deadline",
+                        message=_l("Unknown sort order. Choose one from the list."))
+    page = IntegerFilter(_l("Page"), minimum=1, message=_l("Enter a page number, 1 or more."))

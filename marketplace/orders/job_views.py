@@ -634,15 +634,15 @@ def _funds_needed(application: Application) -> FundsNeeded:
 @login_required
 def board():
     creator = _creator_or_403()
-    form = BoardForm(formdata=request.args)
+    form = BoardForm(request.args)
     matching_only = form.qualify.data if "f" in request.args else True
     form.qualify.data = matching_only
     page, applied, status = None, set(), 200
     db = get_session()
     if form.validate():
         query = recruiting.job_board_query(
-            creator, q=form.q.data or "", content_type=form.content_type.data or "",
-            budget_min=form.budget_min.minor, matching_only=matching_only, sort=form.sort.data or "deadline")
+            creator, q=form.q.data, content_type=form.content_type.data or "",
+            budget_min=form.budget_min.data, matching_only=matching_only, sort=form.sort.data)
         found = recruiting.matching_jobs(db, creator, list(db.scalars(query.limit(BOARD_SCAN_CAP))),
                                          category=form.category.data or "", matching_only=matching_only)
         number = form.page.data or 1
@@ -657,7 +657,7 @@ def board():
     response = current_app.make_response((render_template(
         "jobs/_board_results.html" if htmx else "jobs/board.html", form=form, page=page, applied=applied,
         creator=creator, matching_only=matching_only, sort_labels=BOARD_SORT_LABELS,
-        options={name: [(value, str(label)) for value, label, *_rest in form[name].iter_choices()]
+        options={name: [(value, str(label)) for value, label in BoardForm.filters[name].choices]
                  for name in ("sort", "content_type", "category")},
         qualifies={job.id: recruiting.creator_matches(creator, job) for job in (page.items if page else [])},
         **_labels()), FRAGMENT_ERROR if htmx and status >= 400 else status))

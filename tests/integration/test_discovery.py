@@ -399,7 +399,7 @@ def test_empty_result_hints_to_widen_the_filters(client, login_as, brand, creato
     ("content_type=podcast", "Unknown content type"),
     ("audience_gender=other", "Unknown audience choice"),
     ("audience_age=12-17", "Unknown age band"),
-    ("followers_min=lots", "Not a valid integer value"),
+    ("followers_min=lots", "Enter a number of followers"),
     ("followers_min=-5", "0 or more"),
     ("followers_min=500&followers_max=100", "below the lower bound"),
     ("price_min=-100", "Enter a positive amount"),
