@@ -211,9 +211,12 @@ class Database:
     @classmethod
     def from_url(cls, url: str, echo: bool = False) -> Database:
         engine = make_engine(url, echo)
-        writer = _sqlite_writer(engine) if engine.dialect.name == "sqlite" else engine
-        write_session = SQLiteWriteSession if engine.dialect.name == "sqlite" else Session
-        return cls(engine, sessionmaker(bind=engine, class_=ReadSession, expire_on_commit=False),
+        sqlite = engine.dialect.name == "sqlite"
+        writer = _sqlite_writer(engine) if sqlite else engine
+        # PostgreSQL reads in autocommit (see ``ReadSession``); SQLite's read transactions are free (no round trip).
+        reader = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        write_session = SQLiteWriteSession if sqlite else Session
+        return cls(engine, sessionmaker(bind=reader, class_=ReadSession, expire_on_commit=False),
                    sessionmaker(bind=writer, class_=write_session, expire_on_commit=False))
 
 
@@ -224,14 +227,36 @@ class ReadSession(Session):
     database, but psycopg deallocates every prepared statement of the connection on a rollback, so PostgreSQL
     would plan each page's statements afresh on every request. A session that flushed anything, or holds
     unflushed changes, is rolled back as before: a page that changed an object in passing never writes it.
+
+    On PostgreSQL its statements run in autocommit: no BEGIN and COMMIT round trips around a page's one or two
+    SELECTs (under READ COMMITTED each statement saw its own snapshot anyway). What needs a transaction gets one
+    with ``hold_transaction``: ``SET LOCAL`` (the search's planner settings) and a flush — which begins one first,
+    so what a page changed in passing is still rolled back, never written.
     """
 
     flushed = False
 
 
+@event.listens_for(ReadSession, "before_flush")
+def _flush_in_transaction(session: ReadSession, _flush_context: Any, _instances: Any) -> None:
+    hold_transaction(session)
+
+
 @event.listens_for(ReadSession, "after_flush")
 def _note_flush(session: ReadSession, _flush_context: Any) -> None:
     session.flushed = True
+
+
+def hold_transaction(session: Session, statements: str = "") -> None:
+    """Run ``statements`` (e.g. ``SET LOCAL …``; none: only the transaction) in a database transaction that lasts
+    until the session ends. Sessions are in one already, except a PostgreSQL ``ReadSession`` (autocommit): there
+    ``BEGIN`` goes first, in the same round trip, when the connection is not in a transaction yet."""
+    connection = session.connection()
+    dbapi_connection = connection.connection.dbapi_connection
+    if getattr(dbapi_connection, "autocommit", None) is True and not dbapi_connection.info.transaction_status:
+        statements = f"BEGIN; {statements}" if statements else "BEGIN"  # transaction_status 0: IDLE
+    if statements:
+        connection.exec_driver_sql(statements)
 
 
 def end_read_session(session: Session) -> None:

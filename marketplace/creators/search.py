@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion, Shortlist, ShortlistEntry
 from marketplace.creators.search_index import CJK_RUN, CreatorSearch, creator_tokens, normalize, tokens_of
+from marketplace.db import hold_transaction
 from marketplace.main.templating import Page
 
 PER_PAGE = 20
@@ -536,11 +537,12 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
         # - a page request is one of many at once: no parallel workers for it.
         # One token and no category or region reads one index range and nothing else (the same plan under any
         # settings, checked with EXPLAIN): no settings, no round trip for them.
+        # ``SET LOCAL`` needs a transaction: a read session's statements otherwise run in autocommit.
         one_token = len(shape.index_tokens) == 1
         if not one_token:
-            session.connection().exec_driver_sql(_PLAN_SETTINGS)
+            hold_transaction(session, _PLAN_SETTINGS)
         elif shape.category or shape.region:
-            session.connection().exec_driver_sql(_PLAN_SETTINGS_ONE_TOKEN)
+            hold_transaction(session, _PLAN_SETTINGS_ONE_TOKEN)
     statements = _statements(shape)
     params = _params(query, dialect)
     cap = min(COUNT_CAP, MAX_PAGE * per_page)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from marketplace.accounts.models import User
-from marketplace.db import ReadSession, database, end_read_session, get_session
+from marketplace.db import ReadSession, database, end_read_session, get_session, hold_transaction
 from tests.conftest import build_app, create_test_database, sign_in, user_factory
 
 
@@ -108,3 +108,53 @@ def test_moving_on_to_a_write_session_keeps_loaded_objects_readable(own_app, flu
         assert user.email == "reader@example.com"  # loaded attributes survive (not expired, not refreshed)
         writes.close()
     assert _name(own_app) == "Reader"
+
+
+def _postgresql_only(app) -> None:
+    if database(app).engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL read sessions run in autocommit; SQLite's read transactions cost no round trip")
+
+
+def _transaction_status(session) -> str:
+    return session.connection().connection.dbapi_connection.info.transaction_status.name
+
+
+def test_postgresql_page_reads_run_without_begin_and_commit(own_app):
+    _postgresql_only(own_app)
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        assert session.get(User, own_app.config["TEST_USER_ID"]).display_name == "Reader"
+        assert _transaction_status(session) == "IDLE"  # the SELECT ran and ended: no transaction left open
+        end_read_session(session)
+        session.close()
+
+
+def test_hold_transaction_keeps_set_local_until_the_read_session_ends(own_app):
+    _postgresql_only(own_app)
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        hold_transaction(session, "SET LOCAL random_page_cost = 1.1")
+        assert _transaction_status(session) == "INTRANS"
+        assert session.scalar(text("SHOW random_page_cost")) == "1.1"
+        hold_transaction(session, "SET LOCAL random_page_cost = 1.2")  # already in one: no second BEGIN
+        assert session.scalar(text("SHOW random_page_cost")) == "1.2"
+        end_read_session(session)
+        assert _transaction_status(session) == "IDLE"
+        session.close()
+    with own_app.test_request_context("/", method="GET"):  # the pool's one connection again
+        session = get_session()
+        assert session.scalar(text("SHOW random_page_cost")) == "4"  # the setting ended with its transaction
+        assert _transaction_status(session) == "IDLE"
+        session.close()
+
+
+def test_hold_transaction_in_a_session_already_in_a_transaction_only_runs_the_statements(own_app):
+    with own_app.app_context():
+        session = database(own_app).write_session_factory()
+        try:
+            session.execute(select(User.id)).all()
+            hold_transaction(session, "SELECT 1")  # no BEGIN: a second one would fail
+            hold_transaction(session)
+            assert session.in_transaction()
+        finally:
+            session.close()
