@@ -21,9 +21,11 @@ exactly its two transactions.
 
 Prints, per ``ledger.<backend>.<writers>w.<distinct|hot>``: ``cycles_per_s`` and ``transactions_per_s`` (the
 app's path), ``raw_cycles_per_s`` / ``raw_transactions_per_s`` (the ceiling), ``ratio_to_raw``; per backend
-and writer count ``hot_to_distinct`` (and the same for the raw path); and ``session_overhead_per_txn``: what a SQLAlchemy write session adds
-to a trivial transaction — the floor under every app transaction, which on SQLite is about half of the
-ledger's whole raw transaction.
+and writer count ``hot_to_distinct`` (and the same for the raw path); on SQLite with several writers
+``lock_handover`` / ``raw_lock_handover``: the share of a path's transactions that took the write lock from another
+writer rather than from the same one (see ``lock_handovers``); and ``session_overhead_per_txn``: what a SQLAlchemy
+write session adds to a trivial transaction — the floor under every app transaction, which on SQLite is about half
+of the ledger's whole raw transaction.
 """
 
 from __future__ import annotations
@@ -314,6 +316,37 @@ def check(app, expected_transactions: int) -> None:
         raise RuntimeError("ledger unsound after the benchmark: " + "; ".join(problems))
 
 
+def lock_handovers(app, run: int) -> dict[str, float]:
+    """SQLite: per path, the share of its transactions in measurement ``run`` whose writer is not the writer of the
+    transaction committed just before (a hand-over of the write lock; the new holder starts with a cold page cache,
+    and on a busy machine with cold CPU caches). Transaction ids follow the lock's order on SQLite; the writer is in
+    the order id (``_ids``); the raw path writes a request hash of zeros. Pairs that straddle two slices are left
+    out."""
+    from sqlalchemy import select
+
+    from marketplace.db import database
+    from marketplace.ledger.models import LedgerTransaction
+
+    with app.app_context():
+        session = database(app).session_factory()
+        rows = session.execute(
+            select(LedgerTransaction.reference_id, LedgerTransaction.request_hash)
+            .where(LedgerTransaction.kind.in_(["fund_escrow", "release_escrow"]),
+                   LedgerTransaction.reference_id >= run * 100_000_000,
+                   LedgerTransaction.reference_id < (run + 1) * 100_000_000)
+            .order_by(LedgerTransaction.id)).all()
+        session.close()
+    pairs, handovers = dict.fromkeys(KINDS, 0), dict.fromkeys(KINDS, 0)
+    previous = None
+    for order, request_hash in rows:
+        kind, writer = ("raw" if request_hash == "0" * 64 else "orm"), order % 100_000_000 // 10_000_000
+        if previous is not None and previous[0] == kind:
+            pairs[kind] += 1
+            handovers[kind] += previous[1] != writer
+        previous = kind, writer
+    return {kind: handovers[kind] / pairs[kind] for kind in KINDS if pairs[kind]}
+
+
 def session_overhead(app, url: str, blocks: int = 40, per_block: int = 50) -> float:
     """Microseconds a write session adds to a trivial transaction (BEGIN [IMMEDIATE], SELECT 1, COMMIT) over the
     driver alone: the floor under every app transaction, ledger or not. The median over alternating blocks."""
@@ -374,6 +407,10 @@ def run_backend(label: str, url: str, tmp: Path) -> None:
                 emit(f"{name}.ratio_to_raw", orm / raw, "x")
             emit(f"ledger.{label}.{writers}w.hot_to_distinct", rates["hot", "orm"] / rates["distinct", "orm"], "x")
             emit(f"ledger.{label}.{writers}w.raw_hot_to_distinct", rates["hot", "raw"] / rates["distinct", "raw"], "x")
+            if label == "sqlite" and writers > 1:
+                handovers = lock_handovers(app, run)
+                emit(f"ledger.{label}.{writers}w.lock_handover", handovers["orm"], "x")
+                emit(f"ledger.{label}.{writers}w.raw_lock_handover", handovers["raw"], "x")
         emit(f"ledger.{label}.session_overhead_per_txn", session_overhead(app, url), "us")
         check(app, expected)
     finally:
