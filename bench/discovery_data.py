@@ -227,7 +227,7 @@ def batches(first: int, count: int, user_id0: int) -> dict[str, list[tuple]]:
         document = build_document(c["display_name"], c["handle"], c["bio"], item["categories"], item["regions"])
         add("creator_search", {"creator_id": n, **facets, **document})
         out["creator_tokens"] += [tuple(row[name] for name in columns["creator_tokens"])
-                                  for row in token_rows(n, document, facets)]
+                                  for row in token_rows(n, document, facets, item["categories"], item["regions"])]
     return {"rows": out, "columns": columns}
 
 

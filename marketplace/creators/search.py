@@ -14,7 +14,8 @@ Invariants:
   columns (facets);
 - a keyword of short terms with at least one exact token (one or two CJK characters: most Chinese searches)
   is answered by the token index (``creator_tokens``) on both backends: one range of one index in followers
-  order holds the matches with their facets, so the page and its count never leave it;
+  order holds the matches with their facets, so the page and its count never leave it; so is browsing a
+  category and/or a region without a keyword (their ``#c:``/``#r:`` tokens in the same index);
 - a search is one statement (two for a full page without keyword, category or region: the capped count),
   built once per query shape (``_statements``); its values are bound parameters;
 - relevance ranks exact name/handle hits first, then name/handle prefixes, then names containing every term,
@@ -49,7 +50,15 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from marketplace.creators.models import Creator, CreatorCategory, CreatorRegion, Shortlist, ShortlistEntry
-from marketplace.creators.search_index import CJK_RUN, CreatorSearch, creator_tokens, normalize, tokens_of
+from marketplace.creators.search_index import (
+    CJK_RUN,
+    CreatorSearch,
+    category_token,
+    creator_tokens,
+    normalize,
+    region_token,
+    tokens_of,
+)
 from marketplace.db import hold_transaction
 from marketplace.main.templating import Page
 
@@ -236,13 +245,21 @@ class _Shape:
     def short_terms(self) -> bool:
         return not all(self.long_terms)
 
+    @property
+    def facet_tokens(self) -> bool:
+        """No keyword, and the token index answers the category and region (their tokens)."""
+        return not self.long_terms and bool(self.index_tokens)
+
 
 def _index_tokens(query: SearchQuery) -> list[tuple[str, bool]]:
     """The tokens (token, prefix?) the token index (``creator_tokens``) answers ``query`` with, exact ones
-    first — or none when it cannot: a term of three or more characters (the trigram index's), only prefixes to look up (each
+    first (without a keyword: the category's and the region's tokens) — or none when it cannot: a term of three or more characters (the trigram index's), only prefixes to look up (each
     would match many index ranges), or a relevance order that depends on more than one token (the index ranks
     a creator for one whole-keyword token only)."""
     terms = query.terms
+    if not terms:  # browsing: a category, a region, or both are ranges of the index too (``category_token``)
+        return [(token, False) for token in (query.category and category_token(query.category),
+                                             query.region and region_token(query.region)) if token]
     long_terms, short_tokens = _terms_split(terms)
     if long_terms or not any(not prefix for _token, prefix in short_tokens):
         return []
@@ -341,9 +358,11 @@ def _filtered(shape: _Shape) -> tuple[Select, list]:
     else:
         stmt = select(key.label("id")).where(src.listed == true())
     id_lists = []
-    if shape.category:
+    if shape.facet_tokens:
+        pass  # the category and region are the index ranges above
+    elif shape.category:
         id_lists.append(select(CreatorCategory.creator_id).where(CreatorCategory.category == _bound("category")))
-    if shape.region:
+    if shape.region and not shape.facet_tokens:
         id_lists.append(select(CreatorRegion.creator_id).where(CreatorRegion.region == _bound("region")))
     if tokens:
         pass  # the keyword is answered above
@@ -541,7 +560,7 @@ def search_creators(session: Session, query: SearchQuery, per_page: int = PER_PA
         one_token = len(shape.index_tokens) == 1
         if not one_token:
             hold_transaction(session, _PLAN_SETTINGS)
-        elif shape.category or shape.region:
+        elif (shape.category or shape.region) and not shape.facet_tokens:
             hold_transaction(session, _PLAN_SETTINGS_ONE_TOKEN)
     statements = _statements(shape)
     params = _params(query, dialect)

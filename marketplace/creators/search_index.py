@@ -252,16 +252,33 @@ def token_rank(token: str, names: str, labels: str) -> int:
     return 3 if token in labels else 4
 
 
-def token_rows(creator_id: int, document: dict[str, str], facets: dict) -> list[dict]:
+def category_token(code: str) -> str:
+    """The token of a category in ``creator_tokens``: no keyword normalises to it (tokens are words and CJK runs)."""
+    return "#c:" + code
+
+
+def region_token(code: str) -> str:
+    """The token of a region in ``creator_tokens`` (see ``category_token``)."""
+    return "#r:" + code
+
+
+def token_rows(creator_id: int, document: dict[str, str], facets: dict, categories: Iterable[str] = (),
+               regions: Iterable[str] = ()) -> list[dict]:
     """The ``creator_tokens`` rows of a creator with this ``build_document`` and ``facets_of`` (none when it is
-    not listed: search only ever shows listed creators)."""
+    not listed: search only ever shows listed creators): one per keyword token, and one per category and region
+    code (``category_token``, ``region_token``: browsing a category is one range of the index, as a keyword is)."""
     if not facets["listed"]:
         return []
     names, labels = document["names"], document["labels"]
     shared = {"creator_id": creator_id, "followers": facets["followers"],
               **{name: facets[name] for name in TOKEN_FACETS}}
-    return [{"token": token, "rank": token_rank(token, names, labels), **shared}
+    rows = [{"token": token, "rank": token_rank(token, names, labels), **shared}
             for token in document["tokens"].split()]
+    codes = dict.fromkeys([*map(category_token, categories), *map(region_token, regions)])
+    return rows + [{"token": token, "rank": FACET_RANK, **shared} for token in codes]
+
+
+FACET_RANK = 5  # a category or region token's rank: never read (relevance needs a keyword)
 
 
 def reindex_creators(connection: Connection, creator_ids: Iterable[int], chunk: int = 500) -> None:
@@ -288,7 +305,7 @@ def reindex_creators(connection: Connection, creator_ids: Iterable[int], chunk: 
             document = build_document(c.display_name, c.handle, c.bio or "", categories.get(c.id, ()),
                                       regions.get(c.id, ()))
             rows.append({"creator_id": c.id, **facets, **document})
-            tokens += token_rows(c.id, document, facets)
+            tokens += token_rows(c.id, document, facets, categories.get(c.id, ()), regions.get(c.id, ()))
         if rows:
             connection.execute(insert(table), rows)
         connection.execute(delete(creator_tokens).where(creator_tokens.c.creator_id.in_(part)))

@@ -105,6 +105,31 @@ def test_the_token_index_answers_exactly_as_the_general_path(session, many, sort
             assert answered == len(FILTERS) * 3, keyword  # the token index did answer these
 
 
+BROWSE_FILTERS = [
+    {"category": "beauty"},
+    {"category": "food", "followers_min": 5_000},
+    {"category": "travel", "engagement_min_bp": 250, "accepting": True},
+    {"region": "44"},
+    {"region": "31", "audience_gender": "female", "verified": True},
+    {"category": "food", "region": "31"},
+    {"category": "pets", "region": "44", "price_max": 2_000_00, "authenticity_min": 80},
+    {"category": "beauty", "content_type": "livestream", "price_min": 1_000_00},
+]
+
+
+@pytest.mark.parametrize("sort", ["followers", "engagement", "price", "rating"])
+def test_browsing_a_category_or_region_through_the_token_index_answers_as_the_general_path(session, many, sort):
+    """Without a keyword, a category and a region are ranges of the token index (their ``#c:``/``#r:`` tokens):
+    the same creators, order and total as the category and region lists of the general path."""
+    for filters in BROWSE_FILTERS:
+        for page in (1, 2, 3):
+            query = SearchQuery(sort=sort, page=page, **filters)
+            via_tokens, via_search, shape = _both_paths(session, query)
+            assert shape.facet_tokens and len(shape.index_tokens) == ("category" in filters) + ("region" in filters)
+            assert [tuple(r) for r in via_tokens] == [tuple(r) for r in via_search], (query, via_tokens, via_search)
+    assert _both_paths(session, SearchQuery(category="beauty", sort=sort))[0]  # not vacuous: beauty creators exist
+
+
 def test_searches_the_token_index_answers(session, many):
     """Which keywords go through the token index: short ones with an exact token; relevance only for one token."""
     def tokens(q, sort="followers"):
@@ -117,6 +142,9 @@ def test_searches_the_token_index_answers(session, many):
     assert tokens("护肤 vl", "relevance") == ()  # relevance over several tokens: the general path
     assert tokens("护肤心得") == ()  # a trigram term
     assert search_module._shape(SearchQuery(q="护肤"), "sqlite").index_tokens == (False,)  # both backends
+    assert tokens("") == ()  # no keyword, category or region: a sort index of creators
+    assert search_module._params(SearchQuery(category="food", region="31"), "sqlite")["token_1"] == "#r:31"
+    assert tokens("护肤 日常") == (False, False)  # with a keyword, category and region stay lists to intersect
     page = search_creators(session, SearchQuery(q="美妆", sort="relevance"), per_page=5)
     assert page.total == len({c for c in many if _has_token(session, c, "美妆")})
 
@@ -137,7 +165,8 @@ def _expected(session) -> set[tuple]:
     for creator in session.scalars(select(Creator)):
         search = session.get(CreatorSearch, creator.id)
         document = {"names": search.names, "labels": search.labels, "tokens": " ".join(tokens_of(search.document))}
-        for r in token_rows(creator.id, document, facets_of(creator)):
+        for r in token_rows(creator.id, document, facets_of(creator), [c.category for c in creator.categories],
+                            [r.region for r in creator.regions]):
             rows.add((r["token"], r["creator_id"], r["followers"], r["rank"], r["accepting_orders"], r["verified"],
                       r["price_short_video"], r["rating_avg_x100"]))
     return rows
@@ -152,9 +181,12 @@ def test_token_rows_follow_the_creators_in_the_same_transaction(session, many):
     some[3].listed = not some[3].listed  # in or out of the index
     some[4].categories.append(CreatorCategory(category="auto"))
     some[4].display_name = "护肤"  # rank 0 for 护肤 now
+    some[0].regions = [CreatorRegion(region="65")]  # a region replaced
     session.delete(some[5])
     session.flush()
     assert _token_table(session) == _expected(session)
+    tokens = {(t, c) for t, c, *_ in _token_table(session)}
+    assert ("#c:auto", some[4].id) in tokens and ("#r:65", some[0].id) in tokens
     assert ("护肤", some[4].id) in {(t, c) for t, c, _f, rank, *_ in _token_table(session) if rank == 0}
     assert not {c for _t, c, *_ in _token_table(session)} & {many[5]}
     if not some[3].listed:
