@@ -158,3 +158,25 @@ def test_hold_transaction_in_a_session_already_in_a_transaction_only_runs_the_st
             assert session.in_transaction()
         finally:
             session.close()
+
+
+def test_a_write_session_after_a_read_session_is_transactional_again(own_app):
+    """The pool's one connection served a read session in autocommit; the next write session on it runs in a
+    transaction (SQLAlchemy resets the isolation level when the read session gives the connection back)."""
+    _postgresql_only(own_app)
+    with own_app.test_request_context("/", method="GET"):
+        reads = get_session()
+        reads.execute(select(User.id)).all()
+        assert _transaction_status(reads) == "IDLE"
+        served = reads.connection().connection.dbapi_connection
+        end_read_session(reads)
+        reads.close()
+    with own_app.app_context():
+        writes = database(own_app).write_session_factory()
+        try:
+            writes.execute(select(User.id)).all()
+            assert writes.connection().connection.dbapi_connection is served  # the same pooled connection
+            assert _transaction_status(writes) == "INTRANS"
+            assert writes.connection().connection.dbapi_connection.autocommit is False
+        finally:
+            writes.close()
