@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine, RootTransaction
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -230,11 +230,25 @@ class ReadSession(Session):
 
     On PostgreSQL its statements run in autocommit: no BEGIN and COMMIT round trips around a page's one or two
     SELECTs (under READ COMMITTED each statement saw its own snapshot anyway). What needs a transaction gets one
-    with ``hold_transaction``: ``SET LOCAL`` (the search's planner settings) and a flush — which begins one first,
-    so what a page changed in passing is still rolled back, never written.
+    with ``hold_transaction``: ``SET LOCAL`` (the search's planner settings), a flush, a savepoint and an
+    ``insert``/``update``/``delete`` executed through the session each begin one first, so what a page changed in
+    passing is still rolled back, never written, and a page that does write (and commits) writes atomically.
+    Pages that record that they were read write in a short write session of their own
+    (``messaging.mark_read_in_own_transaction``) or ask ``get_session(write=True)``.
     """
 
     flushed = False
+
+    def begin_nested(self) -> SessionTransaction:
+        hold_transaction(self)  # a savepoint needs a transaction (PostgreSQL reads run in autocommit)
+        return super().begin_nested()
+
+
+@event.listens_for(ReadSession, "do_orm_execute")
+def _write_in_transaction(state: ORMExecuteState) -> None:
+    """An ``insert``/``update``/``delete`` through a read session runs in a transaction, as a flush does."""
+    if state.is_insert or state.is_update or state.is_delete:
+        hold_transaction(state.session)
 
 
 @event.listens_for(ReadSession, "before_flush")

@@ -725,9 +725,7 @@ def _application_page(application: Application, side: str, form: MessageForm | N
 def application(application_id: int):
     application = _get(Application, application_id)
     side = _application_side(application)
-    db = get_session()
-    messaging.mark_thread_read(db, current_user, "application", application.id)
-    db.commit()
+    messaging.mark_read_in_own_transaction(get_session(), current_user, "application", application.id)
     return _application_page(application, side)
 
 

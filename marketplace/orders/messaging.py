@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.db import utcnow
+from marketplace.db import database, utcnow
 from marketplace.errors import InvalidTransition, ValidationFailed
 from marketplace.notifications.services import notify
 from marketplace.orders import services
@@ -110,6 +110,26 @@ def mark_thread_read(session: Session, user: User | None, thread_type: str, thre
     session.execute(update(ThreadRead).where(ThreadRead.user_id == user.id, ThreadRead.thread_type == thread_type,
                                              ThreadRead.thread_id == thread_id, ThreadRead.last_read_id < up_to)
                     .values(last_read_id=up_to))
+
+
+def mark_read_in_own_transaction(reads: Session, user: User, thread_type: str, thread_id: int,
+                                 up_to: int | None = None) -> None:
+    """A page (GET) that shows a thread moves the reader's mark in a short write transaction of its own: a GET
+    reads in a read session (on SQLite a read transaction must not turn into a write; on PostgreSQL it runs in
+    autocommit). ``reads`` is the page's session: nothing is written when the mark is already there."""
+    if up_to is None:
+        up_to = reads.scalar(select(func.max(Message.id)).where(Message.thread_type == thread_type,
+                                                                Message.thread_id == thread_id)) or 0
+    mark = reads.get(ThreadRead, (user.id, thread_type, thread_id))
+    if mark is not None and mark.last_read_id >= up_to:
+        return
+    reads.commit()  # end the read transaction first (nothing to write in it)
+    writer = database().write_session_factory()
+    try:
+        mark_thread_read(writer, user, thread_type, thread_id, up_to)
+        writer.commit()
+    finally:
+        writer.close()
 
 
 def _unread_statement():

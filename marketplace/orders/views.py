@@ -44,7 +44,7 @@ from marketplace.creators.models import Creator
 from marketplace.creators.taxonomy import CONTENT_TYPES
 from marketplace.creators.views import _own_creator
 from marketplace.creators.views import _yuan as yuan_input
-from marketplace.db import database, get_session, utcnow
+from marketplace.db import get_session, utcnow
 from marketplace.enterprises.models import Enterprise
 from marketplace.errors import DomainError, InsufficientFunds, ValidationFailed
 from marketplace.files.models import StoredFile
@@ -81,7 +81,6 @@ from marketplace.orders.models import (
     Order,
     OrderEvent,
     Review,
-    ThreadRead,
 )
 from marketplace.orders.services import Actor
 from marketplace.payments.services import wallet_summary
@@ -737,7 +736,7 @@ def _render_detail(order: Order, *, forms: dict | None = None, status: int = 200
     forms.setdefault("button", ActionForm(formdata=None))
     works = _recent_works(order) if "publish" in actions else []
     if viewer.side != "staff" and thread:
-        _mark_read(order, thread[-1].id)
+        messaging.mark_read_in_own_transaction(get_session(), current_user, "order", order.id, thread[-1].id)
     response = make_response(render_template(
         "orders/detail.html", order=order, viewer=viewer, next_step=next_step(order, viewer), steps=stepper(order),
         events=events, drafts=drafts, dispute=dispute, reports=reports, my_review=my_review,
@@ -758,22 +757,6 @@ def _settlement(order: Order, dispute) -> dict | None:
                                                                             dispute.to_creator)
     return {"share": to_creator + commission_kept, "to_creator": to_creator, "to_brand": to_brand,
             "service_fee_kept": fee_kept, "commission_kept": commission_kept}
-
-
-def _mark_read(order: Order, last_id: int) -> None:
-    """Move the reader's mark to the newest message, in a short write transaction of its own (a GET reads in a
-    read session; on SQLite a read transaction must not turn into a write)."""
-    db = get_session()
-    mark = db.get(ThreadRead, (current_user.id, "order", order.id))
-    if mark is not None and mark.last_read_id >= last_id:
-        return
-    db.commit()  # end the read transaction first (nothing to write in it)
-    writer = database().write_session_factory()
-    try:
-        messaging.mark_thread_read(writer, current_user, "order", order.id, last_id)
-        writer.commit()
-    finally:
-        writer.close()
 
 
 def _recent_works(order: Order) -> list:

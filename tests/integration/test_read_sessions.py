@@ -180,3 +180,30 @@ def test_a_write_session_after_a_read_session_is_transactional_again(own_app):
             assert writes.connection().connection.dbapi_connection.autocommit is False
         finally:
             writes.close()
+
+
+def test_a_read_session_that_writes_through_a_savepoint_or_a_statement_does_so_in_a_transaction(own_app):
+    """A GET that writes (a savepoint, an UPDATE statement) and commits: on PostgreSQL the read session's autocommit
+    gives way to a transaction first — the savepoint works, and a failure before the commit writes nothing."""
+    from sqlalchemy import update
+
+    user_id = own_app.config["TEST_USER_ID"]
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        with session.begin_nested():
+            session.get(User, user_id).display_name = "Saved in a savepoint"
+        session.commit()
+        session.close()
+    assert _name(own_app) == "Saved in a savepoint"
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        session.execute(update(User).where(User.id == user_id).values(display_name="Not committed"))
+        session.rollback()  # the page failed before its commit
+        session.close()
+    assert _name(own_app) == "Saved in a savepoint"
+    with own_app.test_request_context("/", method="GET"):
+        session = get_session()
+        session.execute(update(User).where(User.id == user_id).values(display_name="Reader"))
+        session.commit()
+        session.close()
+    assert _name(own_app) == "Reader"
