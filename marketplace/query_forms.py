@@ -118,17 +118,23 @@ class IntegerFilter(Filter):
         return value
 
 
+def parse_yuan(text: str) -> int:
+    """An amount in yuan typed by a person ("1,000", "¥1000.50") in fen; ``FilterError`` with the message a person
+    reads beside the field (WTForms' ``payments.forms.AmountField`` shows the same)."""
+    try:
+        money = Money.parse(text)
+    except MoneyError:
+        raise FilterError(_l("Enter an amount in yuan, with at most two decimals.")) from None
+    if money.minor < 0:
+        raise FilterError(_l("Enter a positive amount."))
+    return money.minor
+
+
 class AmountFilter(Filter):
     """An amount in yuan typed by a person ("1,000", "¥1000.50"): its value is in fen (int)."""
 
     def parse(self, text: str) -> int:
-        try:
-            money = Money.parse(text)
-        except MoneyError:
-            raise FilterError(_l("Enter an amount in yuan, with at most two decimals.")) from None
-        if money.minor < 0:
-            raise FilterError(_l("Enter a positive amount."))
-        return money.minor
+        return parse_yuan(text)
 
 
 class PercentFilter(Filter):

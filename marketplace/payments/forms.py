@@ -1,4 +1,4 @@
-"""Top-up and credit-line forms (shape only; amounts are parsed exactly with Money.parse)."""
+"""Top-up and credit-line forms (shape only; amounts are parsed exactly: query_forms.parse_yuan)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from marketplace.money import Money, MoneyError
+from marketplace.query_forms import FilterError, parse_yuan
 
 
 class AmountField(StringField):
@@ -20,12 +20,9 @@ class AmountField(StringField):
         if not self.data:
             return
         try:
-            money = Money.parse(self.data)
-        except MoneyError as exc:
-            raise ValidationError(_l("Enter an amount in yuan, with at most two decimals.")) from exc
-        if money.minor < 0:
-            raise ValidationError(_l("Enter a positive amount."))
-        self.minor = money.minor
+            self.minor = parse_yuan(self.data)
+        except FilterError as error:
+            raise ValidationError(error.message) from None
 
 
 class TopUpForm(FlaskForm):
