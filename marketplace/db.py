@@ -10,12 +10,15 @@ Services flush; the request (or the CLI command / job runner) commits.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event, exc
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc, make_url
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -140,7 +143,10 @@ PING_AFTER_IDLE_SECONDS = 5.0
 def make_engine(url: str, echo: bool = False, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
     """Create the engine for ``url`` with the backend-specific settings Canal relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15})
+        # A file's pool: each thread that writes keeps a connection (``SQLiteWriteSessions``) beside the ones its
+        # reads borrow, so room for 25 such threads at once before a checkout waits (SQLite connections are cheap).
+        pool = {} if make_url(url).database in (None, "", ":memory:") else {"pool_size": 10, "max_overflow": 40}
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15}, **pool)
         _configure_sqlite(engine)
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
@@ -179,19 +185,128 @@ class SQLiteWriteSession(Session):
     transaction's bookkeeping before it reaches the driver, and back after it; here, when the commit has nothing
     left to flush and no ``before_commit`` hook, the driver commits first and that bookkeeping follows (the same
     steps, the same events, the transaction's own COMMIT then a no-op for the driver). Any other commit (pending
-    changes, a hook, a savepoint open, a connection the session did not open) is ``Session.commit`` itself.
+    changes, a hook, a savepoint open, a transaction the session joined rather than began) is ``Session.commit``
+    itself.
+
+    A session from ``SQLiteWriteSessions`` runs on its thread's kept connection (``_kept``) until it is closed;
+    then it is bound to the write engine again, so a session used after ``close()`` takes a pooled connection.
     """
+
+    _kept: _KeptConnection | None = None
 
     def commit(self) -> None:
         trans = self._transaction
         # One connection, the session's own (``_connections`` holds it under the connection and its engine).
         if (trans is not None and trans._parent is None and len(trans._connections) == 2 and not self._flushing
                 and self._is_clean() and not self.dispatch.before_commit):
-            for connection, transaction, should_commit, autoclose in trans._connections.values():
-                if should_commit and autoclose and isinstance(connection, _SQLiteConnection):
+            for connection, transaction, should_commit, _autoclose in trans._connections.values():
+                if should_commit and isinstance(connection, _SQLiteConnection):
                     connection.commit_ahead(transaction)
                 break
         super().commit()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
+    def reset(self) -> None:
+        try:
+            super().reset()
+        finally:
+            self._give_back()
+
+    def invalidate(self) -> None:
+        try:
+            super().invalidate()
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        kept = self._kept
+        if kept is not None:
+            self._kept = None
+            self.bind = kept.engine  # used again after close(): a pooled connection, never the kept one
+            kept.session = None
+
+
+class _KeptConnection:
+    """One thread's SQLite write connection, kept between its write sessions (``SQLiteWriteSessions``)."""
+
+    __slots__ = ("engine", "connection", "pool", "pid", "session", "__weakref__")
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.connection = engine.connect()
+        self.pool = engine.pool
+        self.pid = os.getpid()
+        self.session: weakref.ref[SQLiteWriteSession] | None = None  # the session it is lent to
+
+    def lent(self) -> bool:
+        """An open session uses it (one dropped without ``close()`` no longer does once it is collected)."""
+        return self.session is not None and self.session() is not None
+
+    def usable(self) -> bool:
+        """Still this process's, of the engine's current pool and valid; never in a transaction when it is."""
+        connection = self.connection
+        if (self.pid != os.getpid() or self.pool is not self.engine.pool or connection.closed
+                or connection.invalidated):
+            return False
+        if connection.in_transaction():  # left open by a session dropped without close(): never joined
+            connection.rollback()
+        return True
+
+    def __del__(self) -> None:
+        # The thread ended or the connection was replaced: back to the pool. A forked child keeps its parent's
+        # connection untouched (closing a SQLite handle inherited across fork is unsafe), for as long as it runs.
+        if self.pid != os.getpid():
+            _INHERITED_CONNECTIONS.append(self.connection)
+            return
+        try:
+            self.connection.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown, a closed database: nothing left to give back
+            pass
+
+
+_INHERITED_CONNECTIONS: list[Connection] = []
+
+
+class SQLiteWriteSessions:
+    """``Database.write_session_factory`` on SQLite: write sessions on a connection their thread keeps.
+
+    A session bound to the engine checks a connection out of the pool when its transaction begins and back in
+    when it ends (a ``Connection``, the pool's proxy, a reset); on SQLite, whose one write lock serializes every
+    write, that plumbing cost about as much as a ledger transaction's own statements (``bench/ledger.py``). Here
+    each thread checks one connection out for its write sessions and keeps it between them:
+
+    - a session is lent the thread's connection only while no other open session has it: a second write
+      session opened while the first is open gets a pooled connection (two sessions never share a transaction);
+    - it is never lent inside a transaction (one left by a session dropped without ``close()`` is rolled back);
+    - a forked child never uses its parent's, one from a disposed pool or invalidated is replaced;
+    - it goes back to the pool when its thread ends.
+
+    Called with arguments (``bind=``, ``autoflush=``…) it is the plain ``sessionmaker`` of write sessions.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, class_=SQLiteWriteSession, expire_on_commit=False)
+        self.kw = self.sessionmaker.kw
+        self._local = threading.local()
+
+    def __call__(self, **options: Any) -> SQLiteWriteSession:
+        if options:
+            return self.sessionmaker(**options)
+        kept = getattr(self._local, "kept", None)
+        if kept is not None and kept.lent():
+            return self.sessionmaker()  # this thread's connection is in use: a pooled one
+        if kept is None or not kept.usable():
+            kept = self._local.kept = _KeptConnection(self.engine)  # the one it replaces goes back in __del__
+        session = SQLiteWriteSession(bind=kept.connection, expire_on_commit=False)
+        session._kept = kept
+        kept.session = weakref.ref(session)
+        return session
 
 
 class Database:
@@ -203,7 +318,7 @@ class Database:
     """
 
     def __init__(self, engine: Engine, session_factory: sessionmaker[Session],
-                 write_session_factory: sessionmaker[Session] | None = None):
+                 write_session_factory: sessionmaker[Session] | SQLiteWriteSessions | None = None):
         self.engine = engine
         self.session_factory = session_factory
         self.write_session_factory = write_session_factory or session_factory
@@ -215,9 +330,9 @@ class Database:
         writer = _sqlite_writer(engine) if sqlite else engine
         # PostgreSQL reads in autocommit (see ``ReadSession``); SQLite's read transactions are free (no round trip).
         reader = engine if sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
-        write_session = SQLiteWriteSession if sqlite else Session
         return cls(engine, sessionmaker(bind=reader, class_=ReadSession, expire_on_commit=False),
-                   sessionmaker(bind=writer, class_=write_session, expire_on_commit=False))
+                   SQLiteWriteSessions(writer) if sqlite
+                   else sessionmaker(bind=writer, class_=Session, expire_on_commit=False))
 
 
 class ReadSession(Session):

@@ -154,8 +154,12 @@ def test_a_begin_that_cannot_take_the_lock_leaves_the_session_usable(sqlite_app,
                     session.connection()
             finally:
                 other.execute("ROLLBACK")
-            # The connection went back to the pool with no transaction open in SQLAlchemy or in the driver.
-            assert database(sqlite_app).engine.pool.checkedout() == 0
+            # The session's connection (the one its thread keeps) has no transaction open in SQLAlchemy or in the
+            # driver, and nothing else is checked out of the pool.
+            kept = session._kept.connection
+            assert kept.get_transaction() is None
+            assert not kept.connection.dbapi_connection.in_transaction
+            assert database(sqlite_app).engine.pool.checkedout() == 1
             flows.top_up(session, enterprise_id=906, amount=60, rail="bank", key="writes:906")
             session.commit()
             assert balance(session, flows.enterprise_available(906)) == 60
