@@ -223,6 +223,12 @@ class SQLiteWriteSession(Session):
         finally:
             self._give_back()
 
+    def expunge_all(self) -> None:
+        # Closing a write session that holds no objects (a ledger request's usual case) skips making a new, empty
+        # identity map and detaching nothing.
+        if self.identity_map or self._new or self._deleted:
+            super().expunge_all()
+
     def _give_back(self) -> None:
         kept = self._kept
         if kept is not None:

@@ -299,3 +299,31 @@ def test_only_a_database_file_gets_the_larger_pool():
     memory = make_engine("sqlite://")  # SQLAlchemy's own pool for a memory database: one connection per thread
     assert type(memory.pool).__name__ == "SingletonThreadPool"
     memory.dispose()
+
+
+def test_closing_a_write_session_detaches_what_it_holds(sqlite_app, factory):
+    """``SQLiteWriteSession.expunge_all`` skips only the empty case: loaded, new and deleted objects still leave."""
+    from sqlalchemy import inspect
+
+    from marketplace.ledger.models import LedgerAccount
+
+    with sqlite_app.app_context():
+        session = factory()
+        top_up(session, 958, "kept:958:1")
+        session.commit()
+        loaded = session.scalars(select(LedgerAccount).where(LedgerAccount.code.like("enterprise:958:%"))).all()
+        assert loaded
+        session.close()
+        assert all(inspect(account).detached for account in loaded)
+        session = factory()
+        try:
+            added = LedgerAccount(code="kept:958:new", name="New", type="asset", currency="CNY", owner_type="platform",
+                                  balance=0, posting_count=0)
+            session.add(added)
+            assert added in session
+        finally:
+            session.close()
+        assert inspect(added).transient and added not in session
+        session = factory()
+        session.close()  # nothing held: nothing to detach
+        assert not session.identity_map and not session.new
