@@ -266,11 +266,11 @@ class _KeptConnection:
     def __del__(self) -> None:
         # The thread ended or the connection was replaced: back to the pool. A forked child keeps its parent's
         # connection untouched (closing a SQLite handle inherited across fork is unsafe), for as long as it runs.
-        if self.pid != os.getpid():
-            _INHERITED_CONNECTIONS.append(self.connection)
-            return
         try:
-            self.connection.close()
+            if self.pid != os.getpid():
+                _INHERITED_CONNECTIONS.append(self.connection)
+            else:
+                self.connection.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown, a closed database: nothing left to give back
             pass
 
