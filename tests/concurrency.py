@@ -54,6 +54,28 @@ def in_new_transaction(app: Flask, work: Callable):
             session.close()
 
 
+@contextmanager
+def sqlite_file_app(tmp_root: Path, name: str) -> Iterator[Flask]:
+    """An app on a SQLite file of its own (``tmp_root/name/name.db``), whatever ``DATABASE_URL`` says."""
+    tmp = tmp_root / name
+    tmp.mkdir(exist_ok=True)
+    app = build_app(f"sqlite:///{tmp / (name + '.db')}", tmp)
+    try:
+        yield app
+    finally:
+        database(app).engine.dispose()
+
+
+@contextmanager
+def other_sqlite_writer(app: Flask) -> Iterator[sqlite3.Connection]:
+    """Another writer on ``app``'s SQLite file: a plain driver connection that never waits for the lock."""
+    connection = sqlite3.connect(database(app).engine.url.database, timeout=0, isolation_level=None)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
 def can_take_sqlite_write_lock(connection: sqlite3.Connection) -> bool:
     """Whether another writer (``connection``, opened with ``timeout=0``) could begin a write transaction now."""
     try:

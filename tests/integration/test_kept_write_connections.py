@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import sqlite3
 import threading
 
 import pytest
@@ -21,18 +20,14 @@ from marketplace.db import SQLiteWriteSession, SQLiteWriteSessions, database
 from marketplace.ledger import flows
 from marketplace.ledger.models import LedgerTransaction
 from marketplace.ledger.services import balance
-from tests.concurrency import can_take_sqlite_write_lock
-from tests.conftest import build_app
+from tests.concurrency import can_take_sqlite_write_lock, other_sqlite_writer, sqlite_file_app
 from tests.ledger_helpers import assert_ledger_sound
 
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_root):
-    tmp = tmp_root / "kept_write_connections"
-    tmp.mkdir(exist_ok=True)
-    app = build_app(f"sqlite:///{tmp / 'kept.db'}", tmp)
-    yield app
-    database(app).engine.dispose()
+    with sqlite_file_app(tmp_root, "kept_write_connections") as app:
+        yield app
 
 
 @pytest.fixture
@@ -45,9 +40,8 @@ def factory(sqlite_app) -> SQLiteWriteSessions:
 @pytest.fixture
 def other(sqlite_app):
     """Another writer: a plain driver connection to the same file that never waits for the lock."""
-    connection = sqlite3.connect(database(sqlite_app).engine.url.database, timeout=0, isolation_level=None)
-    yield connection
-    connection.close()
+    with other_sqlite_writer(sqlite_app) as connection:
+        yield connection
 
 
 def driver_connection(session: SQLiteWriteSession):

@@ -18,26 +18,22 @@ from marketplace.db import SQLiteWriteSession, database, utcnow
 from marketplace.ledger import flows
 from marketplace.ledger.models import LedgerAccount, Posting
 from marketplace.ledger.services import AccountSpec, _DriverSql, balance
-from tests.concurrency import can_take_sqlite_write_lock
-from tests.conftest import build_app, user_factory
+from tests.concurrency import can_take_sqlite_write_lock, other_sqlite_writer, sqlite_file_app
+from tests.conftest import user_factory
 from tests.ledger_helpers import assert_ledger_sound
 
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_root):
-    tmp = tmp_root / "sqlite_write_sessions"
-    tmp.mkdir(exist_ok=True)
-    app = build_app(f"sqlite:///{tmp / 'writes.db'}", tmp)
-    yield app
-    database(app).engine.dispose()
+    with sqlite_file_app(tmp_root, "sqlite_write_sessions") as app:
+        yield app
 
 
 @pytest.fixture
 def other(sqlite_app):
     """Another writer: a plain driver connection to the same file that never waits for the lock."""
-    connection = sqlite3.connect(database(sqlite_app).engine.url.database, timeout=0, isolation_level=None)
-    yield connection
-    connection.close()
+    with other_sqlite_writer(sqlite_app) as connection:
+        yield connection
 
 
 def write_session(app) -> SQLiteWriteSession:
