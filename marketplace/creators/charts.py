@@ -132,8 +132,10 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def line_chart(series: Sequence[tuple[date, int]], box: Box | None = None, x_tick_count: int = 4) -> LineChart | None:
+def line_chart(series: Sequence[tuple[date, int]], box: Box | None = None, x_tick_count: int = 4,
+               include_zero: bool = False) -> LineChart | None:
     """A line through ``series`` (date, value) in date order: one point per datum, x by calendar day.
+    ``include_zero``: the value axis reaches 0 (amounts, where the shaded area should read as the amount).
 
     Returns None for an empty series."""
     box = box or Box()
@@ -141,13 +143,17 @@ def line_chart(series: Sequence[tuple[date, int]], box: Box | None = None, x_tic
     if not series:
         return None
     values = [v for _, v in series]
-    y_ticks_values = nice_ticks(min(values), max(values))
+    low, high = min(values), max(values)
+    if include_zero:
+        low, high = min(low, 0), max(high, 0)
+    y_ticks_values = nice_ticks(low, high)
     y = LinearScale(y_ticks_values[0], y_ticks_values[-1], box.plot_bottom, box.plot_top)
     first, last = series[0][0].toordinal(), series[-1][0].toordinal()
     x = LinearScale(first, last, box.plot_left, box.plot_right)
     points = [Point(round(x(d.toordinal()), 1), round(y(v), 1), d, v) for d, v in series]
     path = "M" + " L".join(f"{_fmt(p.x)},{_fmt(p.y)}" for p in points)
-    area = (f"{path} L{_fmt(points[-1].x)},{_fmt(box.plot_bottom)} L{_fmt(points[0].x)},{_fmt(box.plot_bottom)} Z")
+    base = round(y(0), 1) if include_zero else box.plot_bottom  # the area is shaded down (or up) to here
+    area = f"{path} L{_fmt(points[-1].x)},{_fmt(base)} L{_fmt(points[0].x)},{_fmt(base)} Z"
     # Date ticks: first and last day and evenly spaced days between them (distinct days only).
     if last == first:
         tick_days = [first]

@@ -18,7 +18,7 @@ about money arriving and leaving (``notify_money_members``), in the transaction 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from marketplace.db import utcnow
 from marketplace.enterprises.models import Enterprise, Membership
 from marketplace.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from marketplace.ledger import flows
+from marketplace.ledger.models import NORMAL_SIGN, LedgerTransaction, Posting
 from marketplace.ledger.services import get_account, set_min_balance
 from marketplace.money import format_money
 from marketplace.notifications.services import notify
@@ -277,6 +278,48 @@ def set_credit_line(session: Session, finance: User, enterprise: Enterprise, lim
     record_audit(session, actor=finance, action="credit_line.set", object_type="enterprise", object_id=enterprise.id,
                  before=before, after={"limit": limit}, reason=reason.strip(), ip_address=ip_address)
     return line
+
+
+BALANCE_HISTORY_DAYS = 30
+
+
+def balance_history(session: Session, enterprise_id: int, zone: tzinfo, days: int = BALANCE_HISTORY_DAYS,
+                    now: datetime | None = None) -> list[tuple[date, int]]:
+    """The wallet's available balance at the end of each day (in ``zone``) of the last ``days`` days up to today,
+    in minor units and the wallet's own sign (what the brand may spend; below 0 is credit used).
+
+    From the day of the wallet's first posting when that is later (a new wallet's line starts with it); a day
+    without postings carries the day before's balance; empty when the wallet has no postings yet. Read from the
+    window's postings alone, in the order of their transactions' times (postings written with a past time, as the
+    demo data is, count when they happened): the balance at the window's start is today's less what the window
+    moved."""
+    account = get_account(session, flows.enterprise_available(enterprise_id))
+    if account is None or not account.posting_count:
+        return []
+    sign = NORMAL_SIGN[account.type]
+    today = (now or utcnow()).astimezone(zone).date()
+    first_day = today - timedelta(days=days - 1)
+    start = datetime.combine(first_day, time.min, tzinfo=zone)
+    moves = session.execute(
+        select(LedgerTransaction.created_at, Posting.amount)
+        .join(LedgerTransaction, LedgerTransaction.id == Posting.transaction_id)
+        .where(Posting.account_id == account.id, LedgerTransaction.created_at >= start)
+        .order_by(LedgerTransaction.created_at, Posting.id)).all()
+    balance = account.balance - sum(amount for _, amount in moves)
+    closing: dict[date, int] = {}
+    for created_at, amount in moves:
+        balance += amount
+        closing[created_at.astimezone(zone).date()] = balance * sign  # the day's last posting wins
+    if len(moves) == account.posting_count:  # nothing before the window: the line starts on the first day
+        first_day = min(closing)
+    balance = (account.balance - sum(amount for _, amount in moves)) * sign
+    series = []
+    day = first_day
+    while day <= today:
+        balance = closing.get(day, balance)
+        series.append((day, balance))
+        day += timedelta(days=1)
+    return series
 
 
 def wallet_summary(session: Session, enterprise_id: int) -> dict:

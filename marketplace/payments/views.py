@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +19,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from marketplace import authz
+from marketplace.creators import charts
+from marketplace.creators.profile_views import tick_labels
 from marketplace.db import get_session
 from marketplace.enterprises.models import Enterprise
 from marketplace.errors import DomainError
@@ -33,8 +36,16 @@ from marketplace.payments.forms import TopUpForm
 from marketplace.payments.models import TopUp, Withdrawal
 
 bp = Blueprint("payments", __name__)
+BALANCE_BOX = charts.Box(width=720, height=200, left=72, right=16, top=12, bottom=30)  # the wallet's balance line
 bp.add_app_template_global(describe, "transaction_description")
 bp.add_app_template_global(kind_label, "transaction_kind_label")
+
+
+@bp.app_template_filter("money_ticks")
+def money_ticks(values) -> tuple[str, ...]:
+    """Chart ticks of CNY amounts in minor units, the short way with the currency sign: ¥12K, -¥5K, ¥1.2万."""
+    return tuple(f"-¥{label[1:]}" if label.startswith("-") else f"¥{label}"
+                 for label in tick_labels(v / 100 for v in values))
 
 KIND_LABELS_KEYS = ("top_up:bank", "top_up:stripe", "fund_escrow", "refund_escrow", "release_retention",
                     "hold_boost", "release_boost", "hold_withdrawal", "release_withdrawal", "brand_withdrawal")
@@ -80,8 +91,6 @@ def _wallet_postings(enterprise_id: int):
             day = datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time.min)
         except ValueError:
             continue
-        from zoneinfo import ZoneInfo
-
         day = day.replace(tzinfo=ZoneInfo(current_user.timezone))
         if op == "lt":
             day += timedelta(days=1)
@@ -127,9 +136,11 @@ def wallet(enterprise_id: int):
                          .order_by(TopUp.id.desc())).all()
     account, query = _wallet_postings(enterprise.id)
     page = paginate(db, query, per_page=25) if query is not None else None
+    history = services.balance_history(db, enterprise.id, ZoneInfo(current_user.timezone))
+    balance_chart = charts.line_chart(history, BALANCE_BOX, include_zero=True) if len(history) >= 2 else None
     return render_template(
         "payments/wallet.html", enterprise=enterprise, summary=summary, **holds, pending=pending, page=page,
-        form=TopUpForm(),
+        balance_chart=balance_chart, balance_days=services.BALANCE_HISTORY_DAYS, form=TopUpForm(),
         card_enabled=card_top_ups_enabled(), kinds=KIND_LABELS_KEYS, kind=request.args.get("kind", ""),
         date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), action_form=ActionForm(),
     )

@@ -77,6 +77,22 @@ def test_line_chart_with_gaps_places_days_by_calendar():
     assert xs == [10, 20, 110]
 
 
+def test_line_chart_of_amounts_reaches_zero_and_shades_to_it():
+    d = date(2026, 11, 1)
+    box = Box()
+    positive = line_chart([(d, 1_500_000), (d + timedelta(days=1), 2_000_000)], box, include_zero=True)
+    assert positive.y_ticks[0].value == 0 and positive.y_ticks[-1].value >= 2_000_000
+    assert positive.area.endswith(f"L{box.plot_left},{box.plot_bottom} Z")
+    without = line_chart([(d, 1_500_000), (d + timedelta(days=1), 2_000_000)], box)
+    assert without.y_ticks[0].value > 0  # the plain line chart keeps its axis near the data
+    # Credit used: below zero, shaded up to the zero line, which lies inside the plot.
+    mixed = line_chart([(d, 100_000), (d + timedelta(days=1), -300_000)], box, include_zero=True)
+    zero = next(t for t in mixed.y_ticks if t.value == 0)
+    assert box.plot_top < zero.position < box.plot_bottom
+    assert mixed.area.endswith(f",{zero.position:g} Z")
+    assert mixed.points[1].y > zero.position > mixed.points[0].y
+
+
 def test_line_chart_single_point_and_empty():
     chart = line_chart([(date(2026, 1, 1), 500)])
     assert len(chart.points) == 1 and len(chart.x_ticks) == 1
